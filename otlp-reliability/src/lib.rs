@@ -1,0 +1,4 @@
+//! Generic tower layers: retry, circuit breaker, timeout, bulkhead, health checks.
+//!
+//! Part of the otlp-* family (see the workspace README). This crate is not built yet: it holds
+//! no public API so far, and nothing depends on it.
