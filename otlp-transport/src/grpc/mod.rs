@@ -1,0 +1,235 @@
+//! OTLP over gRPC (tonic) as a `tower::Service<ExportRequest>`.
+//!
+//! The request body is sent as is through a pass-through codec: the batch was encoded once by
+//! otlp-core and a retry sends the same bytes. One HTTP/2 connection is shared by all clones.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), otlp_core::BoxError> {
+//! use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
+//! use otlp_transport::Compression;
+//! use tower::ServiceExt;
+//!
+//! let transport = GrpcTransport::new(
+//!     GrpcConfig::new("http://127.0.0.1:4317").with_compression(Compression::Gzip),
+//! )?;
+//! # let request: otlp_core::ExportRequest = unimplemented!();
+//! let outcome = transport.oneshot(request).await?;
+//! println!("{} accepted, {} rejected", outcome.accepted, outcome.rejected);
+//! # Ok(()) }
+//! ```
+
+mod codec;
+mod status;
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use http::uri::PathAndQuery;
+use otlp_core::{
+    BoxError, Encoding, Error, ErrorKind, ExportOutcome, ExportRequest, InvalidSetting,
+};
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{MetadataKey, MetadataValue};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tower::Service;
+
+use crate::response::outcome;
+use crate::{endpoint, Compression, Headers, TlsConfig};
+use codec::BytesCodec;
+
+/// Settings of the gRPC transport.
+#[derive(Debug, Clone)]
+pub struct GrpcConfig {
+    /// The collector, e.g. `http://127.0.0.1:4317` or `https://collector:4317`.
+    pub endpoint: String,
+    /// Request compression.
+    pub compression: Compression,
+    /// Metadata sent with every request.
+    pub headers: Headers,
+    /// TLS settings; used when the endpoint is `https://` (system roots when `None`).
+    pub tls: Option<TlsConfig>,
+    /// How long to wait for a connection.
+    pub connect_timeout: Duration,
+    /// The deadline sent to the server as `grpc-timeout`, per attempt.
+    pub timeout: Option<Duration>,
+    /// HTTP/2 keep-alive ping interval, when enabled.
+    pub keep_alive_interval: Option<Duration>,
+    /// The largest response message accepted.
+    pub max_response_bytes: usize,
+}
+
+impl GrpcConfig {
+    /// Settings for `endpoint` with the defaults: no compression, 10 s connect timeout.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        GrpcConfig {
+            endpoint: endpoint.into(),
+            compression: Compression::None,
+            headers: Headers::new(),
+            tls: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Some(Duration::from_secs(10)),
+            keep_alive_interval: Some(Duration::from_secs(30)),
+            max_response_bytes: 4 * 1024 * 1024,
+        }
+    }
+
+    /// Sets the compression.
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets the metadata headers.
+    pub fn with_headers(mut self, headers: Headers) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Sets TLS settings.
+    pub fn with_tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the per-attempt deadline sent to the server.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+/// The gRPC transport. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct GrpcTransport {
+    grpc: tonic::client::Grpc<Channel>,
+    metadata: Vec<(
+        MetadataKey<tonic::metadata::Ascii>,
+        MetadataValue<tonic::metadata::Ascii>,
+    )>,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for GrpcTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcTransport")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GrpcTransport {
+    /// Builds the transport. The connection is made lazily, on the first request; this must be
+    /// called inside a tokio runtime.
+    pub fn new(config: GrpcConfig) -> Result<Self, InvalidSetting> {
+        const SETTING: &str = "grpc endpoint";
+        let url = endpoint::parse_url(SETTING, &config.endpoint)?;
+        let mut builder = Endpoint::from_shared(config.endpoint.trim().to_owned())
+            .map_err(|e| InvalidSetting::new(SETTING, &config.endpoint, e.to_string()))?
+            .connect_timeout(config.connect_timeout)
+            .keep_alive_while_idle(false);
+        if let Some(interval) = config.keep_alive_interval {
+            builder = builder.http2_keep_alive_interval(interval);
+        }
+        if url.scheme() == "https" {
+            let tls = config.tls.clone().unwrap_or_default();
+            let mut tls_config = ClientTlsConfig::new();
+            tls_config = match tls.ca_pem() {
+                Some(ca) => tls_config.ca_certificate(Certificate::from_pem(ca)),
+                None => tls_config.with_native_roots(),
+            };
+            if let Some((certificate, key)) = tls.client_identity_pem() {
+                tls_config = tls_config.identity(Identity::from_pem(certificate, key));
+            }
+            if let Some(domain) = tls.domain() {
+                tls_config = tls_config.domain_name(domain);
+            }
+            builder = builder
+                .tls_config(tls_config)
+                .map_err(|e| InvalidSetting::new("grpc TLS", &config.endpoint, e.to_string()))?;
+        }
+        let channel = builder.connect_lazy();
+        let mut grpc =
+            tonic::client::Grpc::new(channel).max_decoding_message_size(config.max_response_bytes);
+        grpc = match config.compression {
+            Compression::None => grpc,
+            Compression::Gzip => grpc.send_compressed(CompressionEncoding::Gzip),
+            Compression::Zstd => grpc.send_compressed(CompressionEncoding::Zstd),
+        };
+        let metadata = config
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let key = MetadataKey::from_bytes(name.as_str().as_bytes()).map_err(|_| {
+                    InvalidSetting::new("grpc headers", name.as_str(), "not a valid metadata key")
+                })?;
+                let value = MetadataValue::try_from(value.as_bytes()).map_err(|_| {
+                    InvalidSetting::secret("grpc headers", "not a valid metadata value")
+                })?;
+                Ok((key, value))
+            })
+            .collect::<Result<_, InvalidSetting>>()?;
+        Ok(GrpcTransport {
+            grpc,
+            metadata,
+            timeout: config.timeout,
+        })
+    }
+
+    async fn export(mut self, request: ExportRequest) -> Result<ExportOutcome, Error> {
+        if request.encoding != Encoding::Protobuf {
+            return Err(Error::new(
+                ErrorKind::Encoding,
+                "gRPC carries protobuf only, not OTLP/JSON",
+            ));
+        }
+        self.grpc.ready().await.map_err(|e| {
+            Error::new(
+                ErrorKind::Connect,
+                format!("cannot reach the collector: {e}"),
+            )
+            .with_source(e)
+        })?;
+        let mut grpc_request = tonic::Request::new(request.body.clone());
+        for (key, value) in &self.metadata {
+            grpc_request
+                .metadata_mut()
+                .insert(key.clone(), value.clone());
+        }
+        if let Some(timeout) = self.timeout {
+            grpc_request.set_timeout(timeout);
+        }
+        let path = PathAndQuery::from_static(request.signal.grpc_path());
+        match self.grpc.unary(grpc_request, path, BytesCodec).await {
+            Ok(response) => outcome(
+                request.signal,
+                Encoding::Protobuf,
+                request.items,
+                response.get_ref(),
+            ),
+            Err(status) => Err(status::error_from_status(status)),
+        }
+    }
+}
+
+impl Service<ExportRequest> for GrpcTransport {
+    type Response = ExportOutcome;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<ExportOutcome, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Readiness of the shared channel is awaited inside `call`, on a clone.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: ExportRequest) -> Self::Future {
+        let transport = self.clone();
+        Box::pin(async move { transport.export(request).await.map_err(BoxError::from) })
+    }
+}

@@ -1,0 +1,87 @@
+//! tonic statuses to otlp-core errors, per the OTLP specification.
+
+use otlp_core::{Error, ErrorKind};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::tls::find_tls_failure;
+
+/// Maps a failed gRPC call to an [`Error`].
+///
+/// A failure to reach the server (refused connection, DNS) is `Connect`; a TLS failure found in
+/// the chain is a permanent `Tls` error naming the cause; otherwise the status code decides,
+/// with the delay of a `google.rpc.RetryInfo` detail kept.
+pub(crate) fn error_from_status(status: tonic::Status) -> Error {
+    let retry_info = status
+        .get_details_retry_info()
+        .and_then(|info| info.retry_delay);
+    let source = std::error::Error::source(&status);
+    if let Some(tls) = source.and_then(find_tls_failure) {
+        return Error::new(ErrorKind::Tls, format!("TLS handshake failed: {tls}"))
+            .with_source(status);
+    }
+    // tonic reports transport failures as UNAVAILABLE with the cause as source; no response
+    // came back, so this is a connection failure.
+    if status.code() == Code::Unavailable && source.is_some() {
+        let message = format!("cannot reach the collector: {}", describe_chain(&status));
+        return Error::new(ErrorKind::Connect, message).with_source(status);
+    }
+    let message = status.message().to_owned();
+    Error::from_grpc_code(status.code() as i32, message, retry_info).with_source(status)
+}
+
+fn describe_chain(status: &tonic::Status) -> String {
+    let mut parts = Vec::new();
+    let mut current = std::error::Error::source(status);
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    if parts.is_empty() {
+        status.message().to_owned()
+    } else {
+        parts.join(": ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tonic_types::ErrorDetails;
+
+    #[test]
+    fn every_code_maps_as_the_specification_says() {
+        let retryable = [
+            Code::Cancelled,
+            Code::DeadlineExceeded,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::Unavailable,
+            Code::DataLoss,
+        ];
+        for n in 0..=16 {
+            let code = Code::from(n);
+            if code == Code::Ok {
+                continue;
+            }
+            let error = error_from_status(tonic::Status::new(code, "x"));
+            assert_eq!(error.is_retryable(), retryable.contains(&code), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn resource_exhausted_is_retryable_only_with_retry_info() {
+        let plain = error_from_status(tonic::Status::resource_exhausted("quota"));
+        assert!(!plain.is_retryable());
+        let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(1500)));
+        let status =
+            tonic::Status::with_error_details(Code::ResourceExhausted, "slow down", details);
+        let error = error_from_status(status);
+        assert_eq!(error.kind(), ErrorKind::Throttled);
+        assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
+    }
+}

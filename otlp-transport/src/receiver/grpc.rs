@@ -1,0 +1,204 @@
+//! The receiver's gRPC server: the three OTLP collector services on tonic.
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use otlp_core::Encoding;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::{Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use super::state::{Answer, Shared};
+use super::{Payload, Protocol, Received, ReceiverConfig};
+
+#[derive(Clone)]
+struct GrpcReceiver {
+    state: Shared,
+}
+
+impl GrpcReceiver {
+    async fn handle<R>(
+        &self,
+        metadata: tonic::metadata::MetadataMap,
+        payload: Payload,
+        respond: impl FnOnce(i64, String) -> R,
+    ) -> Result<Response<R>, Status> {
+        let headers = metadata.into_headers();
+        let compression = headers
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| *v != "identity")
+            .map(str::to_owned);
+        let received = Received {
+            protocol: Protocol::Grpc,
+            encoding: Encoding::Protobuf,
+            compression,
+            headers,
+            payload,
+        };
+        match self.state.handle(received).await {
+            Answer::Accept { rejected, message } => Ok(Response::new(respond(rejected, message))),
+            Answer::Fail {
+                grpc,
+                message,
+                retry_after,
+                ..
+            } => Err(match retry_after {
+                Some(delay) => Status::with_error_details(
+                    grpc,
+                    message,
+                    ErrorDetails::with_retry_info(Some(delay)),
+                ),
+                None => Status::new(grpc, message),
+            }),
+        }
+    }
+}
+
+fn partial<T>(rejected: i64, message: String, make: impl FnOnce(i64, String) -> T) -> Option<T> {
+    (rejected != 0 || !message.is_empty()).then(|| make(rejected, message))
+}
+
+#[tonic::async_trait]
+impl TraceService for GrpcReceiver {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        self.handle(metadata, Payload::Traces(message), |rejected, message| {
+            ExportTraceServiceResponse {
+                partial_success: partial(rejected, message, |rejected_spans, error_message| {
+                    ExportTracePartialSuccess {
+                        rejected_spans,
+                        error_message,
+                    }
+                }),
+            }
+        })
+        .await
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for GrpcReceiver {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        self.handle(metadata, Payload::Metrics(message), |rejected, message| {
+            ExportMetricsServiceResponse {
+                partial_success: partial(
+                    rejected,
+                    message,
+                    |rejected_data_points, error_message| ExportMetricsPartialSuccess {
+                        rejected_data_points,
+                        error_message,
+                    },
+                ),
+            }
+        })
+        .await
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for GrpcReceiver {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        self.handle(metadata, Payload::Logs(message), |rejected, message| {
+            ExportLogsServiceResponse {
+                partial_success: partial(
+                    rejected,
+                    message,
+                    |rejected_log_records, error_message| ExportLogsPartialSuccess {
+                        rejected_log_records,
+                        error_message,
+                    },
+                ),
+            }
+        })
+        .await
+    }
+}
+
+/// Starts the gRPC server on `listener` until `stop` turns true.
+pub(super) fn serve(
+    listener: TcpListener,
+    state: Shared,
+    config: &ReceiverConfig,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<JoinHandle<()>> {
+    let service = GrpcReceiver {
+        state: Arc::clone(&state),
+    };
+    let limit = config.max_decompressed_bytes;
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        let mut tls_config =
+            ServerTlsConfig::new().identity(Identity::from_pem(&tls.certificate_pem, &tls.key_pem));
+        if let Some(ca) = &tls.client_ca_pem {
+            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
+        }
+        builder = builder
+            .tls_config(tls_config)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    }
+    let router = builder
+        .add_service(
+            TraceServiceServer::new(service.clone())
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            MetricsServiceServer::new(service.clone())
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            LogsServiceServer::new(service)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .max_decoding_message_size(limit),
+        );
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        if let Err(error) = router
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+        {
+            tracing::warn!(%error, "OTLP receiver: gRPC server stopped");
+        }
+    }))
+}

@@ -1,0 +1,370 @@
+//! The receiver's HTTP server: `POST /v1/{traces,metrics,logs}`, protobuf or JSON, gzip or
+//! zstd, with the size limits enforced before and during decompression.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use otlp_core::encode::decode;
+use otlp_core::{Encoding, Signal};
+use prost::Message;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::state::{Answer, Shared};
+use super::{Payload, Protocol, Received, ReceiverConfig, ServerTls};
+
+#[derive(Clone)]
+struct HttpState {
+    shared: Shared,
+    max_decompressed_bytes: usize,
+}
+
+/// Starts the HTTP server on `listener` until `stop` turns true.
+pub(super) fn serve(
+    listener: TcpListener,
+    shared: Shared,
+    config: &ReceiverConfig,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<JoinHandle<()>> {
+    let state = HttpState {
+        shared,
+        max_decompressed_bytes: config.max_decompressed_bytes,
+    };
+    let router = Router::new()
+        .route(
+            "/v1/traces",
+            post(|s, h, b| export(s, h, b, Signal::Traces)),
+        )
+        .route(
+            "/v1/metrics",
+            post(|s, h, b| export(s, h, b, Signal::Metrics)),
+        )
+        .route("/v1/logs", post(|s, h, b| export(s, h, b, Signal::Logs)))
+        .layer(DefaultBodyLimit::max(config.max_request_bytes))
+        .with_state(state);
+    let acceptor = match &config.tls {
+        Some(tls) => Some(tls_acceptor(tls)?),
+        None => None,
+    };
+    Ok(tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "OTLP receiver: accept failed");
+                        continue;
+                    }
+                },
+                _ = stop.wait_for(|stopped| *stopped) => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(router.clone());
+            let acceptor = acceptor.clone();
+            connections.spawn(async move {
+                let builder = auto::Builder::new(TokioExecutor::new());
+                let result = match acceptor {
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
+                        Err(error) => {
+                            tracing::debug!(%error, "OTLP receiver: TLS handshake failed");
+                            return;
+                        }
+                    },
+                    None => {
+                        builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await
+                    }
+                };
+                if let Err(error) = result {
+                    tracing::debug!(%error, "OTLP receiver: HTTP connection ended with an error");
+                }
+            });
+        }
+        connections.abort_all();
+    }))
+}
+
+fn tls_acceptor(tls: &ServerTls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let chain = CertificateDer::pem_slice_iter(&tls.certificate_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("receiver certificate: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(&tls.key_pem)
+        .map_err(|e| invalid(format!("receiver key: {e}")))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?;
+    let builder = match &tls.client_ca_pem {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for certificate in CertificateDer::pem_slice_iter(ca) {
+                let certificate = certificate.map_err(|e| invalid(format!("client CA: {e}")))?;
+                roots
+                    .add(certificate)
+                    .map_err(|e| invalid(format!("client CA: {e}")))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .map_err(|e| invalid(format!("client CA: {e}")))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| invalid(format!("receiver certificate and key: {e}")))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+async fn export(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+    signal: Signal,
+) -> Response {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let encoding = if content_type.starts_with("application/x-protobuf") {
+        Encoding::Protobuf
+    } else if content_type.starts_with("application/json") {
+        Encoding::Json
+    } else {
+        state.shared.refused();
+        return error_response(
+            Encoding::Protobuf,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("unsupported content type {content_type:?}; use application/x-protobuf or application/json"),
+            None,
+        );
+    };
+    let compression = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| v != "identity");
+    let body = match decompress(compression.as_deref(), &body, state.max_decompressed_bytes) {
+        Ok(body) => body,
+        Err((status, message)) => {
+            state.shared.refused();
+            return error_response(encoding, status, &message, None);
+        }
+    };
+    let payload = match signal {
+        Signal::Traces => decode::<ExportTraceServiceRequest>(encoding, &body).map(Payload::Traces),
+        Signal::Metrics => {
+            decode::<ExportMetricsServiceRequest>(encoding, &body).map(Payload::Metrics)
+        }
+        Signal::Logs => decode::<ExportLogsServiceRequest>(encoding, &body).map(Payload::Logs),
+    };
+    let payload = match payload {
+        Ok(payload) => payload,
+        Err(error) => {
+            state.shared.refused();
+            return error_response(encoding, StatusCode::BAD_REQUEST, &error.to_string(), None);
+        }
+    };
+    let received = Received {
+        protocol: Protocol::Http,
+        encoding,
+        compression,
+        headers,
+        payload,
+    };
+    match state.shared.handle(received).await {
+        Answer::Accept { rejected, message } => {
+            success_response(signal, encoding, rejected, message)
+        }
+        Answer::Fail {
+            http,
+            message,
+            retry_after,
+            retry_after_as_date,
+            ..
+        } => {
+            let status = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let retry_after = retry_after.map(|delay| {
+                if retry_after_as_date {
+                    httpdate::fmt_http_date(SystemTime::now() + delay + Duration::from_secs(1))
+                } else {
+                    delay.as_secs_f64().ceil().to_string()
+                }
+            });
+            error_response(encoding, status, &message, retry_after)
+        }
+    }
+}
+
+/// Inflates the body, refusing it as soon as it grows past `limit` (a gzip bomb never gets
+/// further than `limit` bytes).
+fn decompress(
+    encoding: Option<&str>,
+    body: &Bytes,
+    limit: usize,
+) -> Result<Bytes, (StatusCode, String)> {
+    let reader: Box<dyn Read + '_> = match encoding {
+        None => {
+            if body.len() > limit {
+                return Err((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request larger than {limit} bytes"),
+                ));
+            }
+            return Ok(body.clone());
+        }
+        Some("gzip") => Box::new(flate2::read::GzDecoder::new(&body[..])),
+        Some("zstd") => Box::new(
+            zstd::stream::read::Decoder::new(&body[..])
+                .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid zstd body: {e}")))?,
+        ),
+        Some(other) => {
+            return Err((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("unsupported content encoding {other:?}; use gzip or zstd"),
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let read = reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("invalid compressed body: {e}"),
+            )
+        })?;
+    if read > limit {
+        return Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request larger than {limit} bytes once decompressed"),
+        ));
+    }
+    Ok(Bytes::from(out))
+}
+
+fn success_response(
+    signal: Signal,
+    encoding: Encoding,
+    rejected: i64,
+    message: String,
+) -> Response {
+    let partial = rejected != 0 || !message.is_empty();
+    macro_rules! respond {
+        ($response:ident, $partial:ident, $field:ident) => {{
+            let response = $response {
+                partial_success: partial.then(|| $partial {
+                    $field: rejected,
+                    error_message: message,
+                }),
+            };
+            match encoding {
+                Encoding::Protobuf => response.encode_to_vec(),
+                Encoding::Json => serde_json::to_vec(&response).unwrap_or_default(),
+            }
+        }};
+    }
+    let body = match signal {
+        Signal::Traces => respond!(
+            ExportTraceServiceResponse,
+            ExportTracePartialSuccess,
+            rejected_spans
+        ),
+        Signal::Metrics => respond!(
+            ExportMetricsServiceResponse,
+            ExportMetricsPartialSuccess,
+            rejected_data_points
+        ),
+        Signal::Logs => respond!(
+            ExportLogsServiceResponse,
+            ExportLogsPartialSuccess,
+            rejected_log_records
+        ),
+    };
+    (
+        StatusCode::OK,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static(encoding.content_type()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn error_response(
+    encoding: Encoding,
+    status: StatusCode,
+    message: &str,
+    retry_after: Option<String>,
+) -> Response {
+    let rpc_status = tonic_types::Status {
+        code: grpc_code_for(status) as i32,
+        message: message.to_owned(),
+        details: Vec::new(),
+    };
+    let body = match encoding {
+        Encoding::Protobuf => rpc_status.encode_to_vec(),
+        Encoding::Json => serde_json::json!({"code": rpc_status.code, "message": message})
+            .to_string()
+            .into_bytes(),
+    };
+    let mut response = (
+        status,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static(encoding.content_type()),
+        )],
+        body,
+    )
+        .into_response();
+    if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+fn grpc_code_for(status: StatusCode) -> tonic::Code {
+    match status.as_u16() {
+        400 => tonic::Code::InvalidArgument,
+        401 => tonic::Code::Unauthenticated,
+        403 => tonic::Code::PermissionDenied,
+        404 => tonic::Code::NotFound,
+        413 | 429 => tonic::Code::ResourceExhausted,
+        503 | 502 => tonic::Code::Unavailable,
+        504 => tonic::Code::DeadlineExceeded,
+        _ => tonic::Code::Unknown,
+    }
+}

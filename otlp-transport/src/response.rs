@@ -1,0 +1,176 @@
+//! Reading the collector's answer: partial success, `Retry-After`, `google.rpc.Status` bodies.
+
+use std::time::{Duration, SystemTime};
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use otlp_core::{Encoding, Error, ErrorKind, ExportOutcome, Signal};
+use prost::Message;
+
+/// The outcome of a successful export of `items` items, from the response body.
+///
+/// An empty body (allowed by the spec) means everything was accepted.
+pub(crate) fn outcome(
+    signal: Signal,
+    encoding: Encoding,
+    items: usize,
+    body: &[u8],
+) -> Result<ExportOutcome, Error> {
+    if body.is_empty() {
+        return Ok(ExportOutcome::accepted(items));
+    }
+    let (rejected, message) = match encoding {
+        Encoding::Protobuf => partial_success_protobuf(signal, body).map_err(|e| e.to_string()),
+        Encoding::Json => partial_success_json(signal, body).map_err(|e| e.to_string()),
+    }
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Encoding,
+            format!("cannot decode the collector's {signal} response: {e}"),
+        )
+    })?;
+    let rejected = usize::try_from(rejected.max(0)).unwrap_or(usize::MAX);
+    Ok(ExportOutcome::partial(items, rejected, message))
+}
+
+fn partial_success_protobuf(
+    signal: Signal,
+    body: &[u8],
+) -> Result<(i64, String), prost::DecodeError> {
+    Ok(match signal {
+        Signal::Traces => ExportTraceServiceResponse::decode(body)?
+            .partial_success
+            .map(|p| (p.rejected_spans, p.error_message)),
+        Signal::Metrics => ExportMetricsServiceResponse::decode(body)?
+            .partial_success
+            .map(|p| (p.rejected_data_points, p.error_message)),
+        Signal::Logs => ExportLogsServiceResponse::decode(body)?
+            .partial_success
+            .map(|p| (p.rejected_log_records, p.error_message)),
+    }
+    .unwrap_or_default())
+}
+
+fn partial_success_json(signal: Signal, body: &[u8]) -> Result<(i64, String), serde_json::Error> {
+    Ok(match signal {
+        Signal::Traces => serde_json::from_slice::<ExportTraceServiceResponse>(body)?
+            .partial_success
+            .map(|p| (p.rejected_spans, p.error_message)),
+        Signal::Metrics => serde_json::from_slice::<ExportMetricsServiceResponse>(body)?
+            .partial_success
+            .map(|p| (p.rejected_data_points, p.error_message)),
+        Signal::Logs => serde_json::from_slice::<ExportLogsServiceResponse>(body)?
+            .partial_success
+            .map(|p| (p.rejected_log_records, p.error_message)),
+    }
+    .unwrap_or_default())
+}
+
+/// Parses an HTTP `Retry-After` value: delay-seconds or an HTTP date (relative to `now`).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The message of an HTTP error body: a `google.rpc.Status` (protobuf or JSON) when it is one,
+/// otherwise the start of the body as text.
+pub(crate) fn error_message(encoding: Encoding, body: &[u8]) -> String {
+    let status = match encoding {
+        Encoding::Protobuf => tonic_types::Status::decode(body).ok(),
+        Encoding::Json => serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(|m| tonic_types::Status {
+                        message: m.to_owned(),
+                        ..Default::default()
+                    })
+            }),
+    };
+    match status {
+        Some(status) if !status.message.is_empty() => status.message,
+        _ => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            let mut short: String = text.chars().take(200).collect();
+            if short.len() < text.len() {
+                short.push('…');
+            }
+            short
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess;
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn partial_success_is_read_from_protobuf_and_json() {
+        let response = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 2,
+                error_message: "too old".into(),
+            }),
+        };
+        let outcome = outcome(
+            Signal::Traces,
+            Encoding::Protobuf,
+            5,
+            &response.encode_to_vec(),
+        )
+        .unwrap();
+        assert_eq!((outcome.accepted, outcome.rejected), (3, 2));
+        let json = br#"{"partialSuccess":{"rejectedSpans":"1","errorMessage":"x"}}"#;
+        let outcome = super::outcome(Signal::Traces, Encoding::Json, 5, json).unwrap();
+        assert_eq!(outcome.rejected, 1);
+        assert_eq!(
+            super::outcome(Signal::Logs, Encoding::Json, 4, b"")
+                .unwrap()
+                .accepted,
+            4
+        );
+    }
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        let status = tonic_types::Status {
+            code: 3,
+            message: "bad span".into(),
+            details: vec![],
+        };
+        assert_eq!(
+            error_message(Encoding::Protobuf, &status.encode_to_vec()),
+            "bad span"
+        );
+        assert_eq!(
+            error_message(Encoding::Json, br#"{"code":3,"message":"bad"}"#),
+            "bad"
+        );
+        assert_eq!(error_message(Encoding::Json, b"plain text"), "plain text");
+    }
+}
