@@ -52,19 +52,45 @@ fn partial_success_protobuf(
     .unwrap_or_default())
 }
 
+/// Reads `partialSuccess` from an OTLP/JSON response by hand: the count is an int64, which
+/// OTLP/JSON writes as a string (`"rejectedSpans": "3"`) but some senders write as a number, and
+/// `opentelemetry-proto`'s serde mapping of the response types accepts only the latter.
 fn partial_success_json(signal: Signal, body: &[u8]) -> Result<(i64, String), serde_json::Error> {
-    Ok(match signal {
-        Signal::Traces => serde_json::from_slice::<ExportTraceServiceResponse>(body)?
-            .partial_success
-            .map(|p| (p.rejected_spans, p.error_message)),
-        Signal::Metrics => serde_json::from_slice::<ExportMetricsServiceResponse>(body)?
-            .partial_success
-            .map(|p| (p.rejected_data_points, p.error_message)),
-        Signal::Logs => serde_json::from_slice::<ExportLogsServiceResponse>(body)?
-            .partial_success
-            .map(|p| (p.rejected_log_records, p.error_message)),
+    let document: serde_json::Value = serde_json::from_slice(body)?;
+    let Some(partial) = document.get("partialSuccess") else {
+        return Ok((0, String::new()));
+    };
+    let field = match signal {
+        Signal::Traces => "rejectedSpans",
+        Signal::Metrics => "rejectedDataPoints",
+        Signal::Logs => "rejectedLogRecords",
+    };
+    let rejected = match partial.get(field) {
+        Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    let message = partial
+        .get("errorMessage")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Ok((rejected, message))
+}
+
+/// The OTLP/JSON body of a response: `{}` or a `partialSuccess` with the count as a string.
+pub(crate) fn response_json(signal: Signal, rejected: i64, message: &str) -> Vec<u8> {
+    if rejected == 0 && message.is_empty() {
+        return b"{}".to_vec();
     }
-    .unwrap_or_default())
+    let field = match signal {
+        Signal::Traces => "rejectedSpans",
+        Signal::Metrics => "rejectedDataPoints",
+        Signal::Logs => "rejectedLogRecords",
+    };
+    serde_json::json!({"partialSuccess": {field: rejected.to_string(), "errorMessage": message}})
+        .to_string()
+        .into_bytes()
 }
 
 /// Parses an HTTP `Retry-After` value: delay-seconds or an HTTP date (relative to `now`).
@@ -148,6 +174,19 @@ mod tests {
         let json = br#"{"partialSuccess":{"rejectedSpans":"1","errorMessage":"x"}}"#;
         let outcome = super::outcome(Signal::Traces, Encoding::Json, 5, json).unwrap();
         assert_eq!(outcome.rejected, 1);
+        let json = br#"{"partialSuccess":{"rejectedLogRecords":2}}"#;
+        assert_eq!(
+            super::outcome(Signal::Logs, Encoding::Json, 5, json)
+                .unwrap()
+                .rejected,
+            2
+        );
+        let ours = response_json(Signal::Metrics, 4, "stale");
+        let outcome = super::outcome(Signal::Metrics, Encoding::Json, 5, &ours).unwrap();
+        assert_eq!(
+            (outcome.rejected, outcome.message.as_deref()),
+            (4, Some("stale"))
+        );
         assert_eq!(
             super::outcome(Signal::Logs, Encoding::Json, 4, b"")
                 .unwrap()

@@ -179,22 +179,32 @@ fn describe_pem(pem: &[u8]) -> String {
 
 /// Finds a TLS failure in an error chain and describes it, so transports can report
 /// verification failures as such (the text of `rustls::Error`, e.g. `invalid peer certificate:
-/// UnknownIssuer`).
+/// UnknownIssuer`, or the alert the server sent, e.g. `received fatal alert:
+/// CertificateRequired`).
+///
+/// `std::io::Error` hides the error it wraps from `source()`, so the walk looks inside with
+/// `get_ref`; some layers keep only the text of the TLS error, which is matched as a last resort.
 pub(crate) fn find_tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut current = Some(error);
     while let Some(err) = current {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(tls.to_string());
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                return Some(tls.to_string());
-            }
-        }
-        current = err.source();
+        current = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => {
+                    let text = inner.to_string();
+                    if text.starts_with("received fatal alert")
+                        || text.starts_with("invalid peer certificate")
+                    {
+                        return Some(text);
+                    }
+                    Some(inner as &(dyn std::error::Error + 'static))
+                }
+                None => None,
+            },
+            None => err.source(),
+        };
     }
     None
 }

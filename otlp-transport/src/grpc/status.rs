@@ -20,14 +20,34 @@ pub(crate) fn error_from_status(status: tonic::Status) -> Error {
         return Error::new(ErrorKind::Tls, format!("TLS handshake failed: {tls}"))
             .with_source(status);
     }
-    // tonic reports transport failures as UNAVAILABLE with the cause as source; no response
-    // came back, so this is a connection failure.
-    if status.code() == Code::Unavailable && source.is_some() {
-        let message = format!("cannot reach the collector: {}", describe_chain(&status));
-        return Error::new(ErrorKind::Connect, message).with_source(status);
+    if source.is_some_and(chain_has_timeout) {
+        let message = "no answer within the gRPC timeout";
+        return Error::new(ErrorKind::Timeout, message).with_source(status);
+    }
+    // A status with a source was made on this side from a transport failure (statuses sent by
+    // the server carry none): UNAVAILABLE means the connection could not be made, anything else
+    // that it broke while the request was on the wire. Both are worth retrying.
+    if source.is_some() {
+        let (kind, what) = match status.code() {
+            Code::Unavailable => (ErrorKind::Connect, "cannot reach the collector"),
+            _ => (ErrorKind::Transport, "the connection failed"),
+        };
+        let message = format!("{what}: {}", describe_chain(&status));
+        return Error::new(kind, message).with_source(status);
     }
     let message = status.message().to_owned();
     Error::from_grpc_code(status.code() as i32, message, retry_info).with_source(status)
+}
+
+fn chain_has_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(err) = current {
+        if err.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }
 
 fn describe_chain(status: &tonic::Status) -> String {

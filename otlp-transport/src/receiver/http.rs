@@ -33,6 +33,7 @@ use tokio::task::JoinHandle;
 
 use super::state::{Answer, Shared};
 use super::{Payload, Protocol, Received, ReceiverConfig, ServerTls};
+use crate::response::response_json;
 
 #[derive(Clone)]
 struct HttpState {
@@ -282,36 +283,29 @@ fn success_response(
     message: String,
 ) -> Response {
     let partial = rejected != 0 || !message.is_empty();
-    macro_rules! respond {
-        ($response:ident, $partial:ident, $field:ident) => {{
-            let response = $response {
-                partial_success: partial.then(|| $partial {
-                    $field: rejected,
-                    error_message: message,
-                }),
-            };
-            match encoding {
-                Encoding::Protobuf => response.encode_to_vec(),
-                Encoding::Json => serde_json::to_vec(&response).unwrap_or_default(),
-            }
-        }};
-    }
-    let body = match signal {
-        Signal::Traces => respond!(
-            ExportTraceServiceResponse,
-            ExportTracePartialSuccess,
-            rejected_spans
-        ),
-        Signal::Metrics => respond!(
-            ExportMetricsServiceResponse,
-            ExportMetricsPartialSuccess,
-            rejected_data_points
-        ),
-        Signal::Logs => respond!(
-            ExportLogsServiceResponse,
-            ExportLogsPartialSuccess,
-            rejected_log_records
-        ),
+    let body = match (encoding, signal) {
+        (Encoding::Json, _) => response_json(signal, rejected, &message),
+        (Encoding::Protobuf, Signal::Traces) => ExportTraceServiceResponse {
+            partial_success: partial.then_some(ExportTracePartialSuccess {
+                rejected_spans: rejected,
+                error_message: message,
+            }),
+        }
+        .encode_to_vec(),
+        (Encoding::Protobuf, Signal::Metrics) => ExportMetricsServiceResponse {
+            partial_success: partial.then_some(ExportMetricsPartialSuccess {
+                rejected_data_points: rejected,
+                error_message: message,
+            }),
+        }
+        .encode_to_vec(),
+        (Encoding::Protobuf, Signal::Logs) => ExportLogsServiceResponse {
+            partial_success: partial.then_some(ExportLogsPartialSuccess {
+                rejected_log_records: rejected,
+                error_message: message,
+            }),
+        }
+        .encode_to_vec(),
     };
     (
         StatusCode::OK,
