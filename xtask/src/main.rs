@@ -1,11 +1,15 @@
 //! Project chores, run as `cargo xtask <task>`.
 //!
-//! - `ci`: every check the project has, in order, stopping at the first failure.
+//! - `ci`: every check the project has, in order, stopping at the first failure;
+//! - `interop`: the interop tests against the OpenTelemetry Python reference peers, in a
+//!   virtualenv that this task creates and fills from `interop/requirements.txt`.
 //!
-//! Tasks shell out to cargo (and later to Python for interop); xtask depends on no otlp crate.
+//! Tasks shell out to cargo, python3 and pip; xtask depends on no otlp crate.
 
 use std::env;
+use std::fs;
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -13,6 +17,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("interop") => interop().map(|totals| totals.print()),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -38,7 +43,7 @@ fn print_help() {
 struct Step {
     name: &'static str,
     args: &'static [&'static str],
-    env: &'static [(&'static str, &'static str)],
+    env: Vec<(&'static str, String)>,
 }
 
 fn ci() -> Result<(), String> {
@@ -46,7 +51,7 @@ fn ci() -> Result<(), String> {
         Step {
             name: "format",
             args: &["fmt", "--all", "--", "--check"],
-            env: &[],
+            env: Vec::new(),
         },
         Step {
             name: "clippy",
@@ -58,29 +63,109 @@ fn ci() -> Result<(), String> {
                 "-D",
                 "warnings",
             ],
-            env: &[],
+            env: Vec::new(),
         },
         Step {
             name: "tests",
             args: &["test", "--workspace"],
-            env: &[],
+            env: Vec::new(),
         },
         Step {
             name: "docs",
             args: &["doc", "--workspace", "--no-deps"],
-            env: &[("RUSTDOCFLAGS", "-D warnings")],
+            env: vec![("RUSTDOCFLAGS", "-D warnings".to_owned())],
         },
     ];
     let mut totals = TestTotals::default();
-    for step in &steps {
+    for (index, step) in steps.iter().enumerate() {
         totals.add(&run(step)?);
+        // Interop runs right after the unit and integration tests.
+        if index == 2 {
+            totals.add(&interop()?);
+        }
     }
-    println!("xtask ci: all {} steps passed", steps.len());
-    println!(
-        "{} passed, {} failed, {} skipped",
-        totals.passed, totals.failed, totals.ignored
-    );
+    println!("xtask ci: all {} steps and interop passed", steps.len());
+    totals.print();
     Ok(())
+}
+
+/// Creates (once) the interop virtualenv and runs the interop tests with it.
+fn interop() -> Result<TestTotals, String> {
+    let python = interop_python()?;
+    run(&Step {
+        name: "interop",
+        args: &[
+            "test",
+            "-p",
+            "otlp-transport",
+            "--test",
+            "interop_python",
+            "--",
+            "--ignored",
+        ],
+        env: vec![("OTLP_INTEROP_PYTHON", python.display().to_string())],
+    })
+}
+
+/// The virtualenv's interpreter, after installing `interop/requirements.txt` when it changed.
+fn interop_python() -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let requirements = root.join("interop/requirements.txt");
+    let wanted = fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let venv = match env::var_os("OTLP_INTEROP_VENV") {
+        Some(path) => PathBuf::from(path),
+        None => target_dir(&root).join("interop-venv"),
+    };
+    let python = venv.join("bin/python");
+    let stamp = venv.join("requirements.installed");
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
+        return Ok(python);
+    }
+    println!(
+        "xtask interop: creating {} from {}",
+        venv.display(),
+        requirements.display()
+    );
+    command("python3", &["-m", "venv", &venv.display().to_string()])?;
+    let requirements = requirements.display().to_string();
+    let pip = [
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        &requirements,
+    ];
+    command(&python.display().to_string(), &pip)?;
+    fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(python)
+}
+
+fn command(program: &str, args: &[&str]) -> Result<(), String> {
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{program} {} failed ({status})", args.join(" ")))
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Test counts summed over every `test result:` line a step printed.
@@ -92,6 +177,13 @@ struct TestTotals {
 }
 
 impl TestTotals {
+    fn print(&self) {
+        println!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.ignored
+        );
+    }
+
     fn add(&mut self, other: &TestTotals) {
         self.passed += other.passed;
         self.failed += other.failed;
@@ -128,7 +220,7 @@ fn run(step: &Step) -> Result<TestTotals, String> {
     let started = Instant::now();
     let mut child = Command::new(cargo)
         .args(step.args)
-        .envs(step.env.iter().copied())
+        .envs(step.env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("{}: cannot start cargo: {e}", step.name))?;
