@@ -1,4 +1,45 @@
-//! Bounded queues, hybrid batching, SDK span and log processors, flush and shutdown with deadlines, a disk spool.
+//! Batching for the otlp-* family: bounded queues, the SDK's span and log processors, flush
+//! and shutdown with deadlines, and exact accounting of every item.
 //!
-//! Part of the otlp-* family (see the workspace README). This crate is not built yet: it holds
-//! no public API so far, and nothing depends on it.
+//! Application threads only enqueue ([`BatchProcessor::push`], or the SDK processors'
+//! `on_end` / `emit`); a worker on the pipeline's own runtime ([`PipelineRuntime`]) takes
+//! batches on size, estimated bytes or time ([`Strategy`]) and hands them to any
+//! `tower::Service<Batch<T>>`, keeping up to `max_concurrent_exports` in flight. This crate
+//! neither encodes nor sends: the service does (otlp-exporters wires one up).
+//!
+//! Nothing is lost silently: [`BatchStats`] always satisfies
+//! `offered == exported + rejected + dropped + queued + in_flight`.
+//!
+//! ```
+//! use otlp_batch::{Batch, BatchConfig, BatchProcessor, PipelineRuntime};
+//! use otlp_core::{BoxError, ExportOutcome};
+//! use std::time::Duration;
+//!
+//! # struct Item; impl otlp_batch::BatchItem for Item { fn estimated_bytes(&self) -> usize { 100 } }
+//! let runtime = PipelineRuntime::new("otlp-pipeline")?;
+//! let exporter = tower::service_fn(|batch: Batch<Item>| async move {
+//!     Ok::<_, BoxError>(ExportOutcome::accepted(batch.items.len()))
+//! });
+//! let processor = BatchProcessor::new(BatchConfig::default(), exporter, runtime.handle())?;
+//! for _ in 0..1000 {
+//!     processor.push(Item);
+//! }
+//! let report = processor.shutdown(Duration::from_secs(5));
+//! assert!(report.completed);
+//! assert_eq!(report.stats.exported, 1000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod processor;
+mod queue;
+mod runtime;
+mod sdk;
+mod stats;
+mod worker;
+
+pub use config::{BatchConfig, Overflow, Strategy};
+pub use processor::{Batch, BatchItem, BatchProcessor, FlushReport};
+pub use runtime::PipelineRuntime;
+pub use sdk::{BatchLogProcessor, BatchSpanProcessor, LogItem};
+pub use stats::BatchStats;

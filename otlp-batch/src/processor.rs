@@ -1,0 +1,218 @@
+//! [`BatchProcessor`]: the application-facing side of a batch pipeline.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_sdk::Resource;
+use otlp_core::{BoxError, ExportOutcome, InvalidSetting};
+use parking_lot::RwLock;
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, Notify};
+use tower::Service;
+
+use crate::config::{BatchConfig, Strategy};
+use crate::queue::{BoundedQueue, Pushed};
+use crate::stats::{add, BatchStats, Counters};
+use crate::worker::{self, Control};
+
+/// An item a processor can batch: it knows roughly how large it will be once encoded.
+pub trait BatchItem: Send + 'static {
+    /// The estimated encoded size, in bytes, used by `max_batch_bytes`.
+    fn estimated_bytes(&self) -> usize;
+}
+
+/// What the exporter service receives: a batch and the resource it belongs to.
+#[derive(Debug, Clone)]
+pub struct Batch<T> {
+    /// The items, oldest first.
+    pub items: Vec<T>,
+    /// The resource of the provider the items came from.
+    pub resource: Arc<Resource>,
+}
+
+/// The result of a flush or shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Every item accepted before the call was settled (exported, rejected or failed) within
+    /// the deadline, and nothing had to be abandoned.
+    pub completed: bool,
+    /// Items not delivered: still queued or in flight when the call returned, plus those that
+    /// failed or were abandoned while it ran.
+    pub undelivered: u64,
+    /// The accounting when the call returned.
+    pub stats: BatchStats,
+}
+
+pub(crate) struct Shared<T> {
+    pub(crate) queue: BoundedQueue<T>,
+    pub(crate) counters: Counters,
+    pub(crate) config: BatchConfig,
+    pub(crate) wake: Notify,
+    pub(crate) resource: RwLock<Arc<Resource>>,
+    shut_down: AtomicBool,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl<T> Shared<T> {
+    /// Whether a full batch is waiting, by count or by estimated bytes.
+    pub(crate) fn batch_ready(&self) -> bool {
+        self.queue.len() >= self.config.max_batch_size
+            || self
+                .config
+                .max_batch_bytes
+                .is_some_and(|limit| self.queue.bytes() >= limit)
+    }
+}
+
+/// A bounded queue and a batch worker that exports through a tower service.
+///
+/// [`BatchProcessor::push`] never blocks (except under [`Overflow::Block`](crate::Overflow),
+/// for at most its wait) and never fails loudly: an item that does not fit is counted. The
+/// worker runs on the given runtime handle, normally a [`PipelineRuntime`](crate::PipelineRuntime).
+pub struct BatchProcessor<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for BatchProcessor<T> {
+    fn clone(&self) -> Self {
+        BatchProcessor {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for BatchProcessor<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchProcessor")
+            .field("config", &self.shared.config)
+            .field("stats", &self.shared.counters.snapshot())
+            .finish()
+    }
+}
+
+impl<T: BatchItem> BatchProcessor<T> {
+    /// Starts a processor whose worker runs on `runtime` and exports through `exporter`.
+    pub fn new<S>(
+        config: BatchConfig,
+        exporter: S,
+        runtime: &Handle,
+    ) -> Result<Self, InvalidSetting>
+    where
+        S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
+        S::Future: Send,
+    {
+        config.validate()?;
+        let (control, commands) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            queue: BoundedQueue::new(config.max_queue_size),
+            counters: Counters::default(),
+            config,
+            wake: Notify::new(),
+            resource: RwLock::new(Arc::new(Resource::builder_empty().build())),
+            shut_down: AtomicBool::new(false),
+            control,
+        });
+        runtime.spawn(worker::run(Arc::clone(&shared), exporter, commands));
+        Ok(BatchProcessor { shared })
+    }
+
+    /// Queues an item; returns whether it was queued. A refused or evicted item is counted in
+    /// `dropped_queue_full`; after shutdown, items are counted in `dropped_at_shutdown`.
+    pub fn push(&self, item: T) -> bool {
+        let shared = &*self.shared;
+        add(&shared.counters.offered, 1);
+        if shared.shut_down.load(Ordering::Acquire) {
+            add(&shared.counters.dequeued, 1);
+            add(&shared.counters.dropped_at_shutdown, 1);
+            return false;
+        }
+        let bytes = item.estimated_bytes();
+        // An eviction drops an older item, a refusal the new one: one drop either way.
+        let queued = match shared.queue.push(item, bytes, shared.config.overflow) {
+            Pushed::Queued => true,
+            Pushed::Evicted(_) => {
+                add(&shared.counters.dropped_queue_full, 1);
+                true
+            }
+            Pushed::Refused(_) => {
+                add(&shared.counters.dropped_queue_full, 1);
+                false
+            }
+        };
+        if shared.config.strategy != Strategy::Time && shared.batch_ready() {
+            shared.wake.notify_one();
+        }
+        queued
+    }
+
+    /// Sets the resource attached to every later batch.
+    pub fn set_resource(&self, resource: Resource) {
+        *self.shared.resource.write() = Arc::new(resource);
+    }
+
+    /// Exports everything queued now and waits for every export in flight, for at most
+    /// `timeout`. Callable from any thread, inside a runtime or not (it blocks the caller).
+    pub fn force_flush(&self, timeout: Duration) -> FlushReport {
+        self.command(timeout, |deadline, done| Control::Flush { deadline, done })
+    }
+
+    /// Flushes like [`BatchProcessor::force_flush`], then stops the worker: at the deadline,
+    /// what is still queued or in flight is dropped and counted. Later pushes are counted as
+    /// dropped. Calling it again returns at once.
+    pub fn shutdown(&self, timeout: Duration) -> FlushReport {
+        if self.shared.shut_down.swap(true, Ordering::AcqRel) {
+            return self.report(true, &self.stats());
+        }
+        self.command(timeout, |deadline, done| Control::Shutdown {
+            deadline,
+            done,
+        })
+    }
+
+    /// The accounting now.
+    pub fn stats(&self) -> BatchStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Whether `shutdown` was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.shut_down.load(Ordering::Acquire)
+    }
+
+    fn command(
+        &self,
+        timeout: Duration,
+        make: impl FnOnce(tokio::time::Instant, std::sync::mpsc::SyncSender<()>) -> Control,
+    ) -> FlushReport {
+        let before = self.stats();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (done, finished) = std::sync::mpsc::sync_channel(1);
+        if self.shared.control.send(make(deadline, done)).is_err() {
+            return self.report(false, &before);
+        }
+        // The worker answers by the deadline; the margin covers scheduling, not work.
+        let answered = finished
+            .recv_timeout(timeout + Duration::from_millis(200))
+            .is_ok();
+        self.report(answered, &before)
+    }
+
+    fn report(&self, answered: bool, before: &BatchStats) -> FlushReport {
+        let stats = self.stats();
+        let left = stats.queued + stats.in_flight;
+        let abandoned = stats.dropped_at_shutdown - before.dropped_at_shutdown;
+        let failed = stats.failed - before.failed;
+        FlushReport {
+            completed: answered && left == 0 && abandoned == 0,
+            undelivered: left + abandoned + failed,
+            stats,
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    pub(crate) fn resource(&self) -> Arc<Resource> {
+        Arc::clone(&self.resource.read())
+    }
+}
