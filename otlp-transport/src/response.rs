@@ -79,6 +79,7 @@ fn partial_success_json(signal: Signal, body: &[u8]) -> Result<(i64, String), se
 }
 
 /// The OTLP/JSON body of a response: `{}` or a `partialSuccess` with the count as a string.
+#[cfg(feature = "receiver")]
 pub(crate) fn response_json(signal: Signal, rejected: i64, message: &str) -> Vec<u8> {
     if rejected == 0 && message.is_empty() {
         return b"{}".to_vec();

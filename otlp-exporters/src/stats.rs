@@ -1,0 +1,77 @@
+//! The pipeline's own numbers: what each stage accepted, exported, rejected, retried and
+//! dropped.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use otlp_batch::BatchStats;
+use otlp_reliability::circuit_breaker::{BreakerStats, CircuitState};
+use otlp_reliability::retry::RetrySnapshot;
+
+use crate::sinks::ExportCounters;
+
+/// Export counters of one signal, counted per request as it leaves the pipeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportStats {
+    /// Requests sent (each batch is one or more requests).
+    pub requests: u64,
+    /// Requests that failed for good.
+    pub failed_requests: u64,
+    /// Items the collector accepted.
+    pub exported: u64,
+    /// Items the collector rejected in partial successes.
+    pub rejected: u64,
+    /// Items in requests that failed for good.
+    pub failed: u64,
+    /// Items dropped because they alone exceed the request size limit.
+    pub too_large: u64,
+    /// Time spent exporting, summed over requests.
+    pub export_time: Duration,
+}
+
+impl ExportStats {
+    pub(crate) fn read(counters: &ExportCounters) -> Self {
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        ExportStats {
+            requests: get(&counters.requests),
+            failed_requests: get(&counters.failed_requests),
+            exported: get(&counters.items_exported),
+            rejected: get(&counters.items_rejected),
+            failed: get(&counters.items_failed),
+            too_large: get(&counters.items_too_large),
+            export_time: Duration::from_micros(get(&counters.duration_micros)),
+        }
+    }
+}
+
+/// A circuit breaker's state and counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitStats {
+    /// `<signal>:<endpoint>`.
+    pub name: String,
+    /// Its state now.
+    pub state: CircuitState,
+    /// Its counters.
+    pub stats: BreakerStats,
+}
+
+/// Everything [`OtlpPipeline::stats`](crate::OtlpPipeline::stats) reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineStats {
+    /// The span processor's accounting.
+    pub spans: BatchStats,
+    /// The log processor's accounting.
+    pub logs: BatchStats,
+    /// Span exports.
+    pub span_exports: ExportStats,
+    /// Metric exports (items are data points).
+    pub metric_exports: ExportStats,
+    /// Log exports.
+    pub log_exports: ExportStats,
+    /// Retries, over all signals.
+    pub retry: RetrySnapshot,
+    /// One entry per circuit breaker.
+    pub circuits: Vec<CircuitStats>,
+    /// Exports refused by the bulkhead.
+    pub bulkhead_rejected: u64,
+}
