@@ -385,9 +385,12 @@ impl OtlpPipeline {
         for breaker in &breakers {
             health.register_breaker(breaker.clone(), CheckConfig::default());
         }
-        for (name, processor) in [("span_queue", span_processor.clone())] {
-            register_queue_check(&health, name, processor, config.span_batch.max_queue_size);
-        }
+        register_queue_check(
+            &health,
+            "span_queue",
+            span_processor.clone(),
+            config.span_batch.max_queue_size,
+        );
         register_queue_check(
             &health,
             "log_queue",

@@ -37,6 +37,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, Faults};
 pub use state::Counts;
 use state::State;
+/// gRPC status codes, for [`Fault::status`].
+pub use tonic::Code as GrpcCode;
 
 /// Server certificate, key and (for mTLS) the CA that client certificates must chain to.
 #[derive(Clone)]
