@@ -182,7 +182,9 @@ async fn an_exhausted_budget_stops_retries() {
 #[tokio::test(start_paused = true)]
 async fn two_sessions_draw_different_jitter() {
     let layer = RetryLayer::new(
-        no_jitter_config().with_backoff(Duration::from_secs(100), Duration::from_secs(100), 1.0),
+        no_jitter_config()
+            .with_backoff(Duration::from_secs(100), Duration::from_secs(100), 1.0)
+            .with_total_timeout(Duration::from_secs(1000)),
         OtlpClassify,
     )
     .unwrap();
