@@ -79,13 +79,54 @@ fn ci() -> Result<(), String> {
     let mut totals = TestTotals::default();
     for (index, step) in steps.iter().enumerate() {
         totals.add(&run(step)?);
-        // Interop runs right after the unit and integration tests.
+        // Interop and the demo smoke runs come right after the unit and integration tests.
         if index == 2 {
             totals.add(&interop()?);
+            demos()?;
         }
     }
     println!("xtask ci: all {} steps and interop passed", steps.len());
     totals.print();
+    Ok(())
+}
+
+/// The demo binaries, each run with `--quick` as a smoke test.
+const DEMOS: &[&str] = &["microservices"];
+
+/// Runs every demo with `--quick`; each must exit 0 (it checks its own results).
+fn demos() -> Result<(), String> {
+    run(&Step {
+        name: "demos (build)",
+        args: &["build", "-q", "-p", "otlp-examples", "--bins"],
+        env: Vec::new(),
+    })?;
+    for demo in DEMOS {
+        let started = Instant::now();
+        let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let output = Command::new(cargo)
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "otlp-examples",
+                "--bin",
+                demo,
+                "--",
+                "--quick",
+            ])
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .output()
+            .map_err(|e| format!("demo {demo}: cannot start: {e}"))?;
+        if !output.status.success() {
+            println!("{}", String::from_utf8_lossy(&output.stdout));
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+            return Err(format!("demo {demo} --quick failed ({})", output.status));
+        }
+        println!(
+            "xtask ci: demo {demo} --quick ok in {:.1?}",
+            started.elapsed()
+        );
+    }
     Ok(())
 }
 

@@ -1,0 +1,10 @@
+//! Helpers shared by the demo binaries: where telemetry goes, the command line, trace
+//! context propagation over HTTP headers, and printing what arrived.
+//!
+//! Nothing here is library logic a user needs: the demos show how to use the otlp-* crates,
+//! and these helpers keep each demo about its own subject.
+
+pub mod cli;
+pub mod propagation;
+pub mod target;
+pub mod waterfall;
