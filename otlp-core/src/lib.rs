@@ -42,11 +42,13 @@ mod request;
 mod setting;
 mod signal;
 pub mod split;
+mod telemetry;
 
 pub use error::{classify, BoxError, Classification, Error, ErrorKind, Status};
 pub use request::{Encoding, ExportOutcome, ExportRequest};
 pub use setting::InvalidSetting;
 pub use signal::Signal;
+pub use telemetry::Telemetry;
 
 /// The OTLP protobuf message types and gRPC service stubs (`opentelemetry-proto`'s `tonic`
 /// module).

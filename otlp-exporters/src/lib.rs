@@ -27,11 +27,14 @@
 //! ```
 
 pub mod config;
+pub mod custom;
 mod pipeline;
+pub mod self_metrics;
 mod sinks;
 mod stack;
 mod stats;
 
 pub use config::{PipelineConfig, Protocol};
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};
+pub use sinks::{OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter};
 pub use stats::{CircuitStats, ExportStats, PipelineStats};

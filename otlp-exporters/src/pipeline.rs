@@ -29,7 +29,11 @@ use otlp_reliability::retry::{RetryConfig, RetryStats};
 use otlp_transport::Compression;
 
 use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
-use crate::sinks::{ExportCounters, LogSink, MetricSink, SignalSender, SpanSink};
+use crate::custom::CustomExporter;
+use crate::sinks::{
+    ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, SignalSender,
+    SpanSink,
+};
 use crate::stack::{self, SharedLayers};
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
 
@@ -74,15 +78,44 @@ impl From<std::io::Error> for BuildError {
 
 /// Configures a pipeline. Settings applied later override earlier ones; see
 /// [`config`](crate::config) for the recommended order (file, environment, code).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PipelineBuilder {
     config: PipelineConfig,
+    custom: Option<Arc<dyn CustomExporter>>,
+    self_metrics: bool,
+}
+
+impl std::fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("config", &self.config)
+            .field("custom_exporter", &self.custom.is_some())
+            .field("self_metrics", &self.self_metrics)
+            .finish()
+    }
 }
 
 impl PipelineBuilder {
     /// Starts from a complete configuration.
     pub fn from_config(config: PipelineConfig) -> Self {
-        PipelineBuilder { config }
+        PipelineBuilder {
+            config,
+            ..Default::default()
+        }
+    }
+
+    /// Sends every signal to `exporter` instead of an OTLP collector, through the same
+    /// batching, retry, circuit breaker, timeout and bulkhead.
+    pub fn with_custom_exporter(mut self, exporter: impl CustomExporter) -> Self {
+        self.custom = Some(Arc::new(exporter));
+        self
+    }
+
+    /// Reports the pipeline's own numbers as metrics named after the OpenTelemetry semantic
+    /// conventions for SDK self-metrics (`otel.sdk.*`); see [`crate::self_metrics`].
+    pub fn with_self_metrics(mut self, enabled: bool) -> Self {
+        self.self_metrics = enabled;
+        self
     }
 
     /// Applies a TOML configuration file.
@@ -235,18 +268,23 @@ impl PipelineBuilder {
     /// Builds the pipeline: starts its runtime, its transports (connections are made lazily),
     /// the batch workers, the metric reader, and the health endpoint if configured.
     pub fn build(self) -> Result<OtlpPipeline, BuildError> {
-        OtlpPipeline::start(self.config)
+        let pipeline = OtlpPipeline::start(self.config, self.custom)?;
+        if self.self_metrics {
+            crate::self_metrics::register(&pipeline);
+        }
+        Ok(pipeline)
     }
 }
 
 /// The per-signal pieces that exist when the pipeline is enabled.
-struct Exporting {
-    span_processor: BatchProcessor<SpanData>,
-    log_processor: BatchProcessor<LogItem>,
-    counters: [Arc<ExportCounters>; 3],
-    retry: Arc<RetryStats>,
-    breakers: Vec<BreakerHandle>,
-    bulkhead: Option<BulkheadLayer>,
+pub(crate) struct Exporting {
+    pub(crate) senders: [SignalSender; 3],
+    pub(crate) span_processor: BatchProcessor<SpanData>,
+    pub(crate) log_processor: BatchProcessor<LogItem>,
+    pub(crate) counters: [Arc<ExportCounters>; 3],
+    pub(crate) retry: Arc<RetryStats>,
+    pub(crate) breakers: Vec<BreakerHandle>,
+    pub(crate) bulkhead: Option<BulkheadLayer>,
 }
 
 /// A running pipeline: SDK providers wired to batch processors, the reliability stack and the
@@ -271,7 +309,8 @@ pub struct OtlpPipeline {
     tracer_provider: SdkTracerProvider,
     meter_provider: SdkMeterProvider,
     logger_provider: SdkLoggerProvider,
-    exporting: Option<Exporting>,
+    pub(crate) exporting: Option<Exporting>,
+    resource: Resource,
     health: HealthRegistry,
     config: PipelineConfig,
     // Declared last: the providers above shut down on drop, and need the runtime to do it.
@@ -307,7 +346,10 @@ impl OtlpPipeline {
         PipelineBuilder::default()
     }
 
-    fn start(config: PipelineConfig) -> Result<Self, BuildError> {
+    fn start(
+        config: PipelineConfig,
+        custom: Option<Arc<dyn CustomExporter>>,
+    ) -> Result<Self, BuildError> {
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
         let health = HealthRegistry::new();
@@ -319,8 +361,11 @@ impl OtlpPipeline {
                 meter_provider: SdkMeterProvider::builder()
                     .with_resource(resource.clone())
                     .build(),
-                logger_provider: SdkLoggerProvider::builder().with_resource(resource).build(),
+                logger_provider: SdkLoggerProvider::builder()
+                    .with_resource(resource.clone())
+                    .build(),
                 exporting: None,
+                resource,
                 health,
                 config,
                 runtime,
@@ -331,12 +376,13 @@ impl OtlpPipeline {
         let mut breakers = Vec::new();
         let mut senders = Vec::new();
         for signal in Signal::ALL {
-            let resolved = config.resolve(signal)?;
-            let stack = stack::build(&resolved, &config, &shared)?;
+            let stack = match &custom {
+                Some(exporter) => stack::custom(signal, exporter, &config, &shared)?,
+                None => stack::build(&config.resolve(signal)?, &config, &shared)?,
+            };
             breakers.extend(stack.breaker);
             senders.push(SignalSender {
-                service: stack.service,
-                options: stack.options,
+                route: stack.route,
                 counters: Arc::new(ExportCounters::default()),
             });
         }
@@ -351,11 +397,14 @@ impl OtlpPipeline {
 
         let span_processor = BatchProcessor::new(
             config.span_batch.clone(),
-            SpanSink(traces),
+            SpanSink(traces.clone()),
             runtime.handle(),
         )?;
-        let log_processor =
-            BatchProcessor::new(config.log_batch.clone(), LogSink(logs), runtime.handle())?;
+        let log_processor = BatchProcessor::new(
+            config.log_batch.clone(),
+            LogSink(logs.clone()),
+            runtime.handle(),
+        )?;
         let tracer_provider = SdkTracerProvider::builder()
             .with_resource(resource.clone())
             .with_span_processor(BatchSpanProcessor::new(
@@ -370,15 +419,15 @@ impl OtlpPipeline {
                 config.log_batch.export_timeout,
             ))
             .build();
-        let reader = PeriodicReader::builder(MetricSink {
-            sender: metrics,
+        let reader = PeriodicReader::builder(OtlpMetricExporter {
+            sender: metrics.clone(),
             runtime: runtime.handle().clone(),
             temporality: Temporality::Cumulative,
         })
         .with_interval(config.metric_export_interval)
         .build();
         let meter_provider = SdkMeterProvider::builder()
-            .with_resource(resource)
+            .with_resource(resource.clone())
             .with_reader(reader)
             .build();
 
@@ -421,6 +470,7 @@ impl OtlpPipeline {
             meter_provider,
             logger_provider,
             exporting: Some(Exporting {
+                senders: [traces, metrics, logs],
                 span_processor,
                 log_processor,
                 counters,
@@ -428,6 +478,7 @@ impl OtlpPipeline {
                 breakers,
                 bulkhead: shared.bulkhead,
             }),
+            resource,
             health,
             config,
             runtime,
@@ -565,6 +616,36 @@ impl OtlpPipeline {
                 .as_ref()
                 .map_or(0, BulkheadLayer::rejected),
         }
+    }
+
+    /// A `SpanExporter` sending through this pipeline's traces stack, for use under the SDK's
+    /// own span processors. `None` when the SDK is disabled.
+    pub fn span_exporter(&self) -> Option<OtlpSpanExporter> {
+        self.exporting.as_ref().map(|e| OtlpSpanExporter {
+            sender: e.senders[0].clone(),
+            runtime: self.runtime.handle().clone(),
+            resource: self.resource.clone(),
+        })
+    }
+
+    /// A `PushMetricExporter` sending through this pipeline's metrics stack, for a
+    /// `PeriodicReader` of your own.
+    pub fn metric_exporter(&self) -> Option<OtlpMetricExporter> {
+        self.exporting.as_ref().map(|e| OtlpMetricExporter {
+            sender: e.senders[1].clone(),
+            runtime: self.runtime.handle().clone(),
+            temporality: Temporality::Cumulative,
+        })
+    }
+
+    /// A `LogExporter` sending through this pipeline's logs stack, for the SDK's own log
+    /// processors.
+    pub fn log_exporter(&self) -> Option<OtlpLogExporter> {
+        self.exporting.as_ref().map(|e| OtlpLogExporter {
+            sender: e.senders[2].clone(),
+            runtime: self.runtime.handle().clone(),
+            resource: self.resource.clone(),
+        })
     }
 
     /// The pipeline's runtime, for work that must run next to the exporters.

@@ -1,5 +1,6 @@
-//! The services the batch processors and the metric reader export through: encode once, send
-//! every request through the signal's stack, and report what the collector accepted.
+//! The services the batch processors and the metric reader export through: prepare the batch
+//! once (encode it for OTLP, or convert it to messages for a custom exporter), send it through
+//! the signal's stack, and report what the backend accepted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,13 +14,15 @@ use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::Resource;
 use otlp_batch::{Batch, LogItem};
-use otlp_core::encode::{encode_logs, encode_metrics, encode_spans, EncodeOptions, Encoded};
-use otlp_core::{BoxError, ExportOutcome};
+use otlp_core::encode::{
+    encode_message, logs_message, metrics_message, spans_message, EncodeOptions, OtlpMessage,
+};
+use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
 use tokio::runtime::Handle;
+use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
-
-use crate::stack::ExportService;
 
 /// Counters of one signal's exports, as requests leave the pipeline.
 #[derive(Debug, Default)]
@@ -33,63 +36,160 @@ pub(crate) struct ExportCounters {
     pub(crate) duration_micros: AtomicU64,
 }
 
-/// Sends encoded requests of one signal through its stack.
+/// Where a signal's batches go.
+#[derive(Clone)]
+pub(crate) enum Route {
+    /// Encoded OTLP requests through the transport stack.
+    Otlp {
+        service: BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>,
+        options: EncodeOptions,
+    },
+    /// OTLP messages to a custom exporter, through the same reliability layers.
+    Custom {
+        service: BoxCloneSyncService<Arc<Telemetry>, ExportOutcome, BoxError>,
+    },
+}
+
+/// A batch made ready to send: encoded requests, or one message for a custom exporter.
+enum Prepared {
+    Requests {
+        requests: Vec<ExportRequest>,
+        too_large: usize,
+    },
+    Message(Arc<Telemetry>),
+}
+
+impl Prepared {
+    fn items(&self) -> usize {
+        match self {
+            Prepared::Requests {
+                requests,
+                too_large,
+            } => requests.iter().map(|r| r.items).sum::<usize>() + too_large,
+            Prepared::Message(message) => message.items(),
+        }
+    }
+}
+
+/// Sends one signal's batches.
 #[derive(Clone)]
 pub(crate) struct SignalSender {
-    pub(crate) service: ExportService,
-    pub(crate) options: EncodeOptions,
+    pub(crate) route: Route,
     pub(crate) counters: Arc<ExportCounters>,
 }
 
 impl SignalSender {
-    /// Sends every request of `encoded`, one after another, and adds up the outcome. A failed
-    /// request is logged and counted; its items are neither accepted nor rejected, which the
-    /// batch processor counts as failed.
-    async fn send(&self, encoded: Encoded) -> ExportOutcome {
-        let started = tokio::time::Instant::now();
-        let counters = &self.counters;
-        let mut total = ExportOutcome::default();
-        counters
-            .items_too_large
-            .fetch_add(encoded.too_large as u64, Ordering::Relaxed);
-        if encoded.too_large > 0 {
-            tracing::warn!(
-                items = encoded.too_large,
-                "items larger than the request size limit were dropped"
-            );
-        }
-        for request in encoded.requests {
-            counters.requests.fetch_add(1, Ordering::Relaxed);
-            let signal = request.signal;
-            let items = request.items;
-            match self.service.clone().oneshot(request).await {
-                Ok(outcome) => {
-                    counters
-                        .items_exported
-                        .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-                    counters
-                        .items_rejected
-                        .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
-                    total.accepted += outcome.accepted;
-                    total.rejected += outcome.rejected;
-                    if outcome.message.is_some() {
-                        total.message = outcome.message;
-                    }
-                }
-                Err(error) => {
-                    counters.failed_requests.fetch_add(1, Ordering::Relaxed);
-                    counters
-                        .items_failed
-                        .fetch_add(items as u64, Ordering::Relaxed);
-                    tracing::warn!(%signal, items, %error, "export failed");
+    fn prepare<M: OtlpMessage>(
+        &self,
+        message: M,
+        wrap: fn(M) -> Telemetry,
+    ) -> Result<Prepared, BoxError> {
+        Ok(match &self.route {
+            Route::Otlp { options, .. } => {
+                let encoded = encode_message(message, options)?;
+                Prepared::Requests {
+                    requests: encoded.requests,
+                    too_large: encoded.too_large,
                 }
             }
+            Route::Custom { .. } => Prepared::Message(Arc::new(wrap(message))),
+        })
+    }
+
+    fn spans(&self, spans: Vec<SpanData>, resource: &Resource) -> Result<Prepared, BoxError> {
+        self.prepare(spans_message(spans, resource), Telemetry::Traces)
+    }
+
+    fn logs(&self, items: &[LogItem], resource: &Resource) -> Result<Prepared, BoxError> {
+        let pairs: Vec<_> = items
+            .iter()
+            .map(|item| (&item.record, &item.scope))
+            .collect();
+        self.prepare(
+            logs_message(&LogBatch::new(&pairs), resource),
+            Telemetry::Logs,
+        )
+    }
+
+    fn metrics(&self, metrics: &ResourceMetrics) -> Result<Prepared, BoxError> {
+        self.prepare(metrics_message(metrics), Telemetry::Metrics)
+    }
+
+    /// Sends a prepared batch and adds up the outcome. A failed request is logged and counted;
+    /// its items are neither accepted nor rejected, which the batch processor counts as failed.
+    async fn send(&self, prepared: Prepared) -> ExportOutcome {
+        let started = tokio::time::Instant::now();
+        let mut total = ExportOutcome::default();
+        match (prepared, &self.route) {
+            (
+                Prepared::Requests {
+                    requests,
+                    too_large,
+                },
+                Route::Otlp { service, .. },
+            ) => {
+                self.counters
+                    .items_too_large
+                    .fetch_add(too_large as u64, Ordering::Relaxed);
+                if too_large > 0 {
+                    tracing::warn!(
+                        items = too_large,
+                        "items larger than the request size limit were dropped"
+                    );
+                }
+                for request in requests {
+                    let items = request.items;
+                    let signal = request.signal;
+                    let result = service.clone().oneshot(request).await;
+                    self.settle(&mut total, items, result, signal.as_str());
+                }
+            }
+            (Prepared::Message(message), Route::Custom { service }) => {
+                let items = message.items();
+                let signal = message.signal();
+                let result = service.clone().oneshot(message).await;
+                self.settle(&mut total, items, result, signal.as_str());
+            }
+            _ => tracing::error!("a batch was prepared for another route; nothing sent"),
         }
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        counters
+        self.counters
             .duration_micros
             .fetch_add(micros, Ordering::Relaxed);
         total
+    }
+
+    fn settle(
+        &self,
+        total: &mut ExportOutcome,
+        items: usize,
+        result: Result<ExportOutcome, BoxError>,
+        signal: &str,
+    ) {
+        let counters = &self.counters;
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(outcome) => {
+                counters
+                    .items_exported
+                    .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
+                counters
+                    .items_rejected
+                    .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+                total.accepted += outcome.accepted;
+                total.rejected += outcome.rejected;
+                if outcome.message.is_some() {
+                    total.message = outcome.message;
+                }
+            }
+            Err(error) => {
+                counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .items_failed
+                    .fetch_add(items as u64, Ordering::Relaxed);
+                tracing::warn!(%signal, items, %error, "export failed");
+            }
+        }
     }
 }
 
@@ -109,8 +209,8 @@ impl Service<Batch<SpanData>> for SpanSink {
     fn call(&mut self, batch: Batch<SpanData>) -> Self::Future {
         let sender = self.0.clone();
         Box::pin(async move {
-            let encoded = encode_spans(batch.items, &batch.resource, &sender.options)?;
-            Ok(sender.send(encoded).await)
+            let prepared = sender.spans(batch.items, &batch.resource)?;
+            Ok(sender.send(prepared).await)
         })
     }
 }
@@ -131,51 +231,49 @@ impl Service<Batch<LogItem>> for LogSink {
     fn call(&mut self, batch: Batch<LogItem>) -> Self::Future {
         let sender = self.0.clone();
         Box::pin(async move {
-            let pairs: Vec<_> = batch
-                .items
-                .iter()
-                .map(|item| (&item.record, &item.scope))
-                .collect();
-            let encoded = encode_logs(&LogBatch::new(&pairs), &batch.resource, &sender.options)?;
-            drop(pairs);
-            Ok(sender.send(encoded).await)
+            let prepared = sender.logs(&batch.items, &batch.resource)?;
+            Ok(sender.send(prepared).await)
         })
     }
 }
 
-/// The SDK periodic reader's exporter: encodes on the reader's thread, sends on the pipeline
-/// runtime, and waits for the answer.
-pub(crate) struct MetricSink {
+/// The pipeline's `PushMetricExporter`: prepares the collection on the reader's thread, sends
+/// it on the pipeline runtime, and waits for the answer. Also usable under an SDK
+/// `PeriodicReader` of your own (see [`OtlpPipeline::metric_exporter`](crate::OtlpPipeline::metric_exporter)).
+pub struct OtlpMetricExporter {
     pub(crate) sender: SignalSender,
     pub(crate) runtime: Handle,
     pub(crate) temporality: Temporality,
 }
 
-impl std::fmt::Debug for MetricSink {
+impl std::fmt::Debug for OtlpMetricExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetricSink")
+        f.debug_struct("OtlpMetricExporter")
             .field("temporality", &self.temporality)
             .finish_non_exhaustive()
     }
 }
 
-impl PushMetricExporter for MetricSink {
+impl PushMetricExporter for OtlpMetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        let encoded = encode_metrics(metrics, &self.sender.options)
+        let prepared = self
+            .sender
+            .metrics(metrics)
             .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
-        let items = encoded.items() + encoded.too_large;
+        let items = prepared.items();
         let sender = self.sender.clone();
         let outcome = self
             .runtime
-            .spawn(async move { sender.send(encoded).await })
+            .spawn(async move { sender.send(prepared).await })
             .await
             .map_err(|e| {
                 OTelSdkError::InternalFailure(format!("metrics export task failed: {e}"))
             })?;
-        if outcome.accepted + outcome.rejected < items {
+        let settled = outcome.accepted + outcome.rejected;
+        if settled < items {
             return Err(OTelSdkError::InternalFailure(format!(
                 "{} of {items} data points were not delivered",
-                items - outcome.accepted - outcome.rejected
+                items - settled
             )));
         }
         Ok(())
@@ -191,5 +289,95 @@ impl PushMetricExporter for MetricSink {
 
     fn temporality(&self) -> Temporality {
         self.temporality
+    }
+}
+
+/// The pipeline's `SpanExporter`, for use under the SDK's own span processors: each export
+/// runs through the pipeline's stack on its runtime.
+#[derive(Clone)]
+pub struct OtlpSpanExporter {
+    pub(crate) sender: SignalSender,
+    pub(crate) runtime: Handle,
+    pub(crate) resource: Resource,
+}
+
+impl std::fmt::Debug for OtlpSpanExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtlpSpanExporter")
+    }
+}
+
+fn settled(outcome: ExportOutcome, items: usize, what: &str) -> OTelSdkResult {
+    let settled = outcome.accepted + outcome.rejected;
+    if settled < items {
+        Err(OTelSdkError::InternalFailure(format!(
+            "{} of {items} {what} were not delivered",
+            items - settled
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+impl opentelemetry_sdk::trace::SpanExporter for OtlpSpanExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let items = batch.len();
+        let prepared = self
+            .sender
+            .spans(batch, &self.resource)
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        let sender = self.sender.clone();
+        let outcome = self
+            .runtime
+            .spawn(async move { sender.send(prepared).await })
+            .await
+            .map_err(|e| OTelSdkError::InternalFailure(format!("span export task failed: {e}")))?;
+        settled(outcome, items, "spans")
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.clone();
+    }
+}
+
+/// The pipeline's `LogExporter`, for use under the SDK's own log processors.
+#[derive(Clone)]
+pub struct OtlpLogExporter {
+    pub(crate) sender: SignalSender,
+    pub(crate) runtime: Handle,
+    pub(crate) resource: Resource,
+}
+
+impl std::fmt::Debug for OtlpLogExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtlpLogExporter")
+    }
+}
+
+impl opentelemetry_sdk::logs::LogExporter for OtlpLogExporter {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        let items: Vec<LogItem> = batch
+            .iter()
+            .map(|(record, scope)| LogItem {
+                record: record.clone(),
+                scope: scope.clone(),
+            })
+            .collect();
+        let count = items.len();
+        let prepared = self
+            .sender
+            .logs(&items, &self.resource)
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        let sender = self.sender.clone();
+        let outcome = self
+            .runtime
+            .spawn(async move { sender.send(prepared).await })
+            .await
+            .map_err(|e| OTelSdkError::InternalFailure(format!("log export task failed: {e}")))?;
+        settled(outcome, count, "log records")
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.clone();
     }
 }

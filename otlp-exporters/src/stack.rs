@@ -16,6 +16,8 @@ use tower::util::BoxCloneSyncService;
 use tower::ServiceBuilder;
 
 use crate::config::{PipelineConfig, Protocol, ResolvedExporter};
+use crate::custom::{CustomExporter, CustomService};
+use crate::sinks::Route;
 
 /// The boxed export service every sink sends through.
 pub(crate) type ExportService = BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>;
@@ -38,11 +40,68 @@ impl SharedLayers {
     }
 }
 
-/// A signal's export service, its encoding, and its circuit breaker.
+/// A signal's route and its circuit breaker.
 pub(crate) struct SignalStack {
-    pub(crate) service: ExportService,
-    pub(crate) options: EncodeOptions,
+    pub(crate) route: Route,
     pub(crate) breaker: Option<BreakerHandle>,
+}
+
+/// A service with the reliability layers on it, and its circuit breaker.
+type Layered<R> = (
+    BoxCloneSyncService<R, ExportOutcome, BoxError>,
+    Option<BreakerHandle>,
+);
+
+/// Puts the reliability layers over `bottom`: bulkhead, retry, circuit breaker named `name`,
+/// per-attempt timeout.
+fn layered<S, R>(
+    bottom: S,
+    name: String,
+    timeout: std::time::Duration,
+    config: &PipelineConfig,
+    shared: &SharedLayers,
+) -> Result<Layered<R>, InvalidSetting>
+where
+    S: tower::Service<R, Response = ExportOutcome, Error = BoxError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    R: Clone + Send + Sync + 'static,
+{
+    let breaker = config
+        .circuit_breaker
+        .clone()
+        .map(|breaker| CircuitBreakerLayer::new(name, breaker, OtlpClassify))
+        .transpose()?;
+    let handle = breaker.as_ref().map(CircuitBreakerLayer::handle);
+    let service = ServiceBuilder::new()
+        .option_layer(shared.bulkhead.clone())
+        .layer(shared.retry.clone())
+        .option_layer(breaker)
+        .layer(TimeoutLayer::new(timeout))
+        .service(bottom);
+    Ok((BoxCloneSyncService::new(service), handle))
+}
+
+/// The stack of `signal` when every signal goes to a custom exporter.
+pub(crate) fn custom(
+    signal: otlp_core::Signal,
+    exporter: &std::sync::Arc<dyn CustomExporter>,
+    config: &PipelineConfig,
+    shared: &SharedLayers,
+) -> Result<SignalStack, InvalidSetting> {
+    let timeout = config
+        .exporter
+        .timeout
+        .unwrap_or(std::time::Duration::from_secs(10));
+    let bottom = CustomService(std::sync::Arc::clone(exporter));
+    let (service, breaker) = layered(bottom, format!("{signal}:custom"), timeout, config, shared)?;
+    Ok(SignalStack {
+        route: Route::Custom { service },
+        breaker,
+    })
 }
 
 /// Builds the stack; must run inside the pipeline runtime (transports spawn their workers).
@@ -94,28 +153,11 @@ pub(crate) fn build(
             (BoxCloneSyncService::new(HttpTransport::new(http)?), options)
         }
     };
-    let breaker = config
-        .circuit_breaker
-        .clone()
-        .map(|breaker| {
-            CircuitBreakerLayer::new(
-                format!("{}:{}", resolved.signal, resolved.endpoint),
-                breaker,
-                OtlpClassify,
-            )
-        })
-        .transpose()?;
-    let handle = breaker.as_ref().map(CircuitBreakerLayer::handle);
-    let service = ServiceBuilder::new()
-        .option_layer(shared.bulkhead.clone())
-        .layer(shared.retry.clone())
-        .option_layer(breaker)
-        .layer(TimeoutLayer::new(resolved.timeout))
-        .service(transport);
+    let name = format!("{}:{}", resolved.signal, resolved.endpoint);
+    let (service, breaker) = layered(transport, name, resolved.timeout, config, shared)?;
     Ok(SignalStack {
-        service: BoxCloneSyncService::new(service),
-        options,
-        breaker: handle,
+        route: Route::Otlp { service, options },
+        breaker,
     })
 }
 

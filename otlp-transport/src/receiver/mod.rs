@@ -26,10 +26,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_core::split::Items;
 use otlp_core::{Encoding, Signal};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -158,36 +154,8 @@ pub enum Protocol {
     Http,
 }
 
-/// A decoded collector request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Payload {
-    /// A trace service request.
-    Traces(ExportTraceServiceRequest),
-    /// A metrics service request.
-    Metrics(ExportMetricsServiceRequest),
-    /// A logs service request.
-    Logs(ExportLogsServiceRequest),
-}
-
-impl Payload {
-    /// The signal of the request.
-    pub fn signal(&self) -> Signal {
-        match self {
-            Payload::Traces(_) => Signal::Traces,
-            Payload::Metrics(_) => Signal::Metrics,
-            Payload::Logs(_) => Signal::Logs,
-        }
-    }
-
-    /// Spans, data points or log records in the request.
-    pub fn items(&self) -> usize {
-        match self {
-            Payload::Traces(r) => r.item_count(),
-            Payload::Metrics(r) => r.item_count(),
-            Payload::Logs(r) => r.item_count(),
-        }
-    }
-}
+/// A decoded collector request (otlp-core's [`Telemetry`](otlp_core::Telemetry)).
+pub use otlp_core::Telemetry as Payload;
 
 /// One request the receiver accepted, with how it arrived.
 #[derive(Debug, Clone)]

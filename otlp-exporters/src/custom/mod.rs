@@ -1,0 +1,49 @@
+//! Exporters to non-OTLP backends that still get batching, retry, circuit breaking, timeouts
+//! and the bulkhead of the pipeline.
+//!
+//! A [`CustomExporter`] receives each batch as OTLP messages ([`Telemetry`]), already grouped
+//! by resource and scope, and answers with an [`ExportOutcome`] or an error that the retry
+//! layer classifies like any other (`otlp_core::Error::from_http_status` for an HTTP backend).
+//! Install one with
+//! [`PipelineBuilder::with_custom_exporter`](crate::PipelineBuilder::with_custom_exporter).
+//!
+//! Shipped as worked examples: [`JsonHttpExporter`] (the guide's custom JSON backend, with a
+//! bearer token) and [`JsonLinesExporter`] (JSON lines to stdout or a file, for debugging).
+
+mod json_http;
+mod json_lines;
+pub mod records;
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use otlp_core::{BoxError, ExportOutcome, Telemetry};
+use tower::Service;
+
+pub use json_http::JsonHttpExporter;
+pub use json_lines::JsonLinesExporter;
+
+/// A backend that is not an OTLP collector.
+pub trait CustomExporter: Send + Sync + 'static {
+    /// Exports one batch. The same `Arc` is passed again on a retry.
+    fn export(&self, batch: Arc<Telemetry>) -> BoxFuture<'static, Result<ExportOutcome, BoxError>>;
+}
+
+/// A [`CustomExporter`] as the bottom service of the reliability stack.
+#[derive(Clone)]
+pub(crate) struct CustomService(pub(crate) Arc<dyn CustomExporter>);
+
+impl Service<Arc<Telemetry>> for CustomService {
+    type Response = ExportOutcome;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<ExportOutcome, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, batch: Arc<Telemetry>) -> Self::Future {
+        self.0.export(batch)
+    }
+}
