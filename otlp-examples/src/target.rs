@@ -67,3 +67,56 @@ impl Target {
         }
     }
 }
+
+/// What a demo expects to arrive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expect {
+    /// Spans.
+    pub spans: usize,
+    /// Log records.
+    pub log_records: usize,
+    /// Metric data points (at least).
+    pub data_points: usize,
+}
+
+/// Shuts the pipelines down (each within 10 s) and checks delivery: every report complete, and
+/// with the embedded receiver, at least what was expected arrived. Returns what the receiver
+/// got (`None` for an external collector).
+pub async fn deliver(
+    target: &Target,
+    pipelines: &[&OtlpPipeline],
+    expect: Expect,
+) -> Result<Option<Vec<otlp_transport::receiver::Received>>, String> {
+    let mut undelivered = 0;
+    for pipeline in pipelines {
+        let report = pipeline.shutdown(std::time::Duration::from_secs(10));
+        undelivered += report.undelivered;
+        if let Some(error) = report.metrics_error {
+            return Err(format!("metrics were not delivered: {error}"));
+        }
+    }
+    if undelivered > 0 {
+        return Err(format!(
+            "{undelivered} spans or log records could not be delivered"
+        ));
+    }
+    let Some(receiver) = target.receiver() else {
+        return Ok(None);
+    };
+    let wait = std::time::Duration::from_secs(10);
+    use otlp_core::Signal;
+    for (signal, wanted) in [
+        (Signal::Traces, expect.spans),
+        (Signal::Logs, expect.log_records),
+        (Signal::Metrics, expect.data_points),
+    ] {
+        if !receiver.wait_for_items(signal, wanted, wait).await {
+            return Err(format!(
+                "the receiver got {} of {wanted} {}",
+                receiver.counts().items(signal),
+                signal.item_name()
+            ));
+        }
+    }
+    Ok(Some(receiver.received()))
+}

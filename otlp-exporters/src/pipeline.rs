@@ -11,7 +11,9 @@ use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::metrics::{
+    Instrument, PeriodicReader, SdkMeterProvider, Stream, Temporality,
+};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData};
 use opentelemetry_sdk::Resource;
@@ -83,7 +85,11 @@ pub struct PipelineBuilder {
     config: PipelineConfig,
     custom: Option<Arc<dyn CustomExporter>>,
     self_metrics: bool,
+    views: Vec<View>,
 }
+
+/// A metrics view: how an instrument's stream is named and aggregated.
+type View = Arc<dyn Fn(&Instrument) -> Option<Stream> + Send + Sync>;
 
 impl std::fmt::Debug for PipelineBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,6 +97,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("config", &self.config)
             .field("custom_exporter", &self.custom.is_some())
             .field("self_metrics", &self.self_metrics)
+            .field("views", &self.views.len())
             .finish()
     }
 }
@@ -108,6 +115,16 @@ impl PipelineBuilder {
     /// batching, retry, circuit breaker, timeout and bulkhead.
     pub fn with_custom_exporter(mut self, exporter: impl CustomExporter) -> Self {
         self.custom = Some(Arc::new(exporter));
+        self
+    }
+
+    /// Adds a metrics view (the SDK's `MeterProviderBuilder::with_view`), for example to give a
+    /// histogram exponential buckets.
+    pub fn with_view(
+        mut self,
+        view: impl Fn(&Instrument) -> Option<Stream> + Send + Sync + 'static,
+    ) -> Self {
+        self.views.push(Arc::new(view));
         self
     }
 
@@ -268,7 +285,7 @@ impl PipelineBuilder {
     /// Builds the pipeline: starts its runtime, its transports (connections are made lazily),
     /// the batch workers, the metric reader, and the health endpoint if configured.
     pub fn build(self) -> Result<OtlpPipeline, BuildError> {
-        let pipeline = OtlpPipeline::start(self.config, self.custom)?;
+        let pipeline = OtlpPipeline::start(self.config, self.custom, self.views)?;
         if self.self_metrics {
             crate::self_metrics::register(&pipeline);
         }
@@ -349,6 +366,7 @@ impl OtlpPipeline {
     fn start(
         config: PipelineConfig,
         custom: Option<Arc<dyn CustomExporter>>,
+        views: Vec<View>,
     ) -> Result<Self, BuildError> {
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
@@ -426,10 +444,14 @@ impl OtlpPipeline {
         })
         .with_interval(config.metric_export_interval)
         .build();
-        let meter_provider = SdkMeterProvider::builder()
+        let mut meter_builder = SdkMeterProvider::builder()
             .with_resource(resource.clone())
-            .with_reader(reader)
-            .build();
+            .with_reader(reader);
+        for view in views {
+            meter_builder =
+                meter_builder.with_view(move |instrument: &Instrument| view(instrument));
+        }
+        let meter_provider = meter_builder.build();
 
         for breaker in &breakers {
             health.register_breaker(breaker.clone(), CheckConfig::default());
