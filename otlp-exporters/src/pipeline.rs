@@ -329,6 +329,7 @@ pub struct OtlpPipeline {
     pub(crate) exporting: Option<Exporting>,
     resource: Resource,
     health: HealthRegistry,
+    health_addr: Option<SocketAddr>,
     config: PipelineConfig,
     // Declared last: the providers above shut down on drop, and need the runtime to do it.
     runtime: PipelineRuntime,
@@ -385,6 +386,7 @@ impl OtlpPipeline {
                 exporting: None,
                 resource,
                 health,
+                health_addr: None,
                 config,
                 runtime,
             });
@@ -475,8 +477,10 @@ impl OtlpPipeline {
                 std::future::pending::<()>().await;
             }
         });
+        let mut health_addr = None;
         if let Some(addr) = config.health_endpoint {
             let listener = std::net::TcpListener::bind(addr)?;
+            health_addr = Some(listener.local_addr()?);
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let health = health.clone();
@@ -502,9 +506,16 @@ impl OtlpPipeline {
             }),
             resource,
             health,
+            health_addr,
             config,
             runtime,
         })
+    }
+
+    /// Where the health endpoint listens, when one was configured (the bound address, so a
+    /// configured port 0 shows the port the system chose).
+    pub fn health_endpoint(&self) -> Option<SocketAddr> {
+        self.health_addr
     }
 
     /// A tracer of the pipeline's provider.
