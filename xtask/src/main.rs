@@ -91,7 +91,16 @@ fn ci() -> Result<(), String> {
 }
 
 /// The demo binaries, each run with `--quick` as a smoke test.
-const DEMOS: &[&str] = &["microservices"];
+const DEMOS: &[&str] = &[
+    "microservices",
+    "distributed_tracing",
+    "advanced_metrics",
+    "custom_exporter",
+    "performance",
+    "reliability",
+    "production",
+    "receiver",
+];
 
 /// Runs every demo with `--quick`; each must exit 0 (it checks its own results).
 fn demos() -> Result<(), String> {
