@@ -41,6 +41,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod balance;
 mod compression;
 pub mod endpoint;
 pub mod grpc;
