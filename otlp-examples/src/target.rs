@@ -11,6 +11,8 @@ pub enum Target {
     Embedded(Receiver),
     /// The collector of `OTEL_EXPORTER_OTLP_*`.
     External(String),
+    /// Several collectors, balanced (`--collectors URL,URL --balance STRATEGY`).
+    Collectors(Vec<String>, otlp_transport::balance::Strategy),
 }
 
 const ENDPOINT_VARIABLES: [&str; 4] = [
@@ -36,6 +38,38 @@ impl Target {
         ))
     }
 
+    /// Several collectors from `--collectors` (comma-separated URLs) and `--balance`
+    /// (`round-robin`, `least-loaded` or `trace-id`); `None` when `--collectors` is absent.
+    pub fn from_collectors(
+        collectors: Option<&str>,
+        balance: Option<&str>,
+    ) -> Result<Option<Target>, otlp_core::InvalidSetting> {
+        let Some(list) = collectors else {
+            return Ok(None);
+        };
+        let urls: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if urls.is_empty() {
+            return Err(otlp_core::InvalidSetting::new(
+                "--collectors",
+                list,
+                "no URL given",
+            ));
+        }
+        for url in &urls {
+            otlp_transport::endpoint::parse_url("--collectors", url)?;
+        }
+        let strategy = otlp_transport::balance::Strategy::parse(
+            "--balance",
+            balance.unwrap_or("round-robin"),
+        )?;
+        Ok(Some(Target::Collectors(urls, strategy)))
+    }
+
     /// A pipeline builder for `service`: the environment applied, pointed at the target.
     pub fn pipeline(&self, service: &str) -> Result<PipelineBuilder, Box<dyn std::error::Error>> {
         let builder = OtlpPipeline::builder()
@@ -44,6 +78,9 @@ impl Target {
         Ok(match self {
             Target::Embedded(receiver) => builder.with_endpoint(receiver.grpc_endpoint()),
             Target::External(_) => builder,
+            Target::Collectors(urls, strategy) => builder
+                .with_collectors(urls.clone())
+                .with_balance(*strategy),
         })
     }
 
@@ -56,6 +93,7 @@ impl Target {
                 receiver.http_endpoint()
             ),
             Target::External(from) => format!("collector from {from}"),
+            Target::Collectors(urls, strategy) => format!("{} collectors, {strategy:?}: {}", urls.len(), urls.join(", ")),
         }
     }
 
@@ -63,7 +101,7 @@ impl Target {
     pub fn receiver(&self) -> Option<&Receiver> {
         match self {
             Target::Embedded(receiver) => Some(receiver),
-            Target::External(_) => None,
+            Target::External(_) | Target::Collectors(..) => None,
         }
     }
 }

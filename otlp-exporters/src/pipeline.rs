@@ -23,11 +23,12 @@ use otlp_batch::{
 };
 use otlp_core::{InvalidSetting, Signal};
 use otlp_reliability::bulkhead::BulkheadLayer;
-use otlp_reliability::circuit_breaker::{BreakerConfig, BreakerHandle};
+use otlp_reliability::circuit_breaker::BreakerConfig;
 use otlp_reliability::health::{
     CheckConfig, CheckResult, HealthRegistry, HealthReport, HealthStatus,
 };
 use otlp_reliability::retry::{RetryConfig, RetryStats};
+use otlp_transport::balance::{Resolver, Strategy};
 use otlp_transport::Compression;
 
 use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
@@ -36,7 +37,7 @@ use crate::sinks::{
     ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, SignalSender,
     SpanSink,
 };
-use crate::stack::{self, SharedLayers};
+use crate::stack::{self, Breakers, SharedLayers};
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
 
 /// Why a pipeline could not be built.
@@ -86,6 +87,7 @@ pub struct PipelineBuilder {
     custom: Option<Arc<dyn CustomExporter>>,
     self_metrics: bool,
     views: Vec<View>,
+    resolver: Option<Arc<dyn Resolver>>,
 }
 
 /// A metrics view: how an instrument's stream is named and aggregated.
@@ -98,6 +100,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("custom_exporter", &self.custom.is_some())
             .field("self_metrics", &self.self_metrics)
             .field("views", &self.views.len())
+            .field("resolver", &self.resolver.is_some())
             .finish()
     }
 }
@@ -115,6 +118,27 @@ impl PipelineBuilder {
     /// batching, retry, circuit breaker, timeout and bulkhead.
     pub fn with_custom_exporter(mut self, exporter: impl CustomExporter) -> Self {
         self.custom = Some(Arc::new(exporter));
+        self
+    }
+
+    /// Balances over several collectors (base URLs for HTTP, server URLs for gRPC).
+    pub fn with_collectors(
+        mut self,
+        collectors: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.config.collectors = collectors.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How requests are spread over the collectors.
+    pub fn with_balance(mut self, strategy: Strategy) -> Self {
+        self.config.balance = strategy;
+        self
+    }
+
+    /// Discovers the collectors with `resolver` (DNS, Consul, your own) instead of a list.
+    pub fn with_resolver(mut self, resolver: impl Resolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
         self
     }
 
@@ -285,7 +309,7 @@ impl PipelineBuilder {
     /// Builds the pipeline: starts its runtime, its transports (connections are made lazily),
     /// the batch workers, the metric reader, and the health endpoint if configured.
     pub fn build(self) -> Result<OtlpPipeline, BuildError> {
-        let pipeline = OtlpPipeline::start(self.config, self.custom, self.views)?;
+        let pipeline = OtlpPipeline::start(self.config, self.custom, self.views, self.resolver)?;
         if self.self_metrics {
             crate::self_metrics::register(&pipeline);
         }
@@ -300,7 +324,7 @@ pub(crate) struct Exporting {
     pub(crate) log_processor: BatchProcessor<LogItem>,
     pub(crate) counters: [Arc<ExportCounters>; 3],
     pub(crate) retry: Arc<RetryStats>,
-    pub(crate) breakers: Vec<BreakerHandle>,
+    pub(crate) breakers: Breakers,
     pub(crate) bulkhead: Option<BulkheadLayer>,
 }
 
@@ -368,6 +392,7 @@ impl OtlpPipeline {
         config: PipelineConfig,
         custom: Option<Arc<dyn CustomExporter>>,
         views: Vec<View>,
+        resolver: Option<Arc<dyn Resolver>>,
     ) -> Result<Self, BuildError> {
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
@@ -393,17 +418,24 @@ impl OtlpPipeline {
         }
         let _entered = runtime.handle().enter();
         let shared = SharedLayers::new(&config)?;
-        let mut breakers = Vec::new();
+        let breakers = Breakers::new(health.clone());
         let mut senders = Vec::new();
         for signal in Signal::ALL {
             let stack = match &custom {
-                Some(exporter) => stack::custom(signal, exporter, &config, &shared)?,
-                None => stack::build(&config.resolve(signal)?, &config, &shared)?,
+                Some(exporter) => stack::custom(signal, exporter, &config, &shared, &breakers)?,
+                None => stack::build(
+                    signal,
+                    &config,
+                    &shared,
+                    &breakers,
+                    resolver.clone(),
+                    runtime.handle(),
+                )?,
             };
-            breakers.extend(stack.breaker);
             senders.push(SignalSender {
                 route: stack.route,
                 counters: Arc::new(ExportCounters::default()),
+                affinity: stack.affinity,
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders
@@ -455,9 +487,6 @@ impl OtlpPipeline {
         }
         let meter_provider = meter_builder.build();
 
-        for breaker in &breakers {
-            health.register_breaker(breaker.clone(), CheckConfig::default());
-        }
         register_queue_check(
             &health,
             "span_queue",
@@ -637,6 +666,7 @@ impl OtlpPipeline {
             retry: exporting.retry.snapshot(),
             circuits: exporting
                 .breakers
+                .all()
                 .iter()
                 .map(|b| CircuitStats {
                     name: b.name().to_owned(),

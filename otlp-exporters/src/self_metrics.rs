@@ -97,10 +97,11 @@ pub fn register(pipeline: &OtlpPipeline) {
         .with_callback(move |o| o.observe(retry.snapshot().retries, &[]))
         .build();
     let breakers = exporting.breakers.clone();
+    let breakers = move || breakers.all();
     meter
         .u64_observable_gauge("otlp.exporter.circuit_breaker.state")
         .with_callback(move |o| {
-            for breaker in &breakers {
+            for breaker in &breakers() {
                 let state = match breaker.state() {
                     CircuitState::Closed | CircuitState::Disabled => 0,
                     CircuitState::HalfOpen => 1,

@@ -20,6 +20,7 @@ use otlp_core::encode::{
     encode_message, logs_message, metrics_message, spans_message, EncodeOptions, OtlpMessage,
 };
 use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
+use otlp_transport::balance::{trace_key, Balancer};
 use tokio::runtime::Handle;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
@@ -76,6 +77,8 @@ impl Prepared {
 pub(crate) struct SignalSender {
     pub(crate) route: Route,
     pub(crate) counters: Arc<ExportCounters>,
+    /// With trace-id balancing: the balancer whose ring groups a span batch by collector.
+    pub(crate) affinity: Option<Balancer>,
 }
 
 impl SignalSender {
@@ -97,7 +100,38 @@ impl SignalSender {
     }
 
     fn spans(&self, spans: Vec<SpanData>, resource: &Resource) -> Result<Prepared, BoxError> {
-        self.prepare(spans_message(spans, resource), Telemetry::Traces)
+        let Some(balancer) = &self.affinity else {
+            return self.prepare(spans_message(spans, resource), Telemetry::Traces);
+        };
+        // Trace-id affinity: one request per collector that owns some of the batch's traces,
+        // keyed so the balancer sends it to that owner; a trace is never split.
+        let mut groups: Vec<(Option<usize>, u64, Vec<SpanData>)> = Vec::new();
+        for span in spans {
+            let key = trace_key(&span.span_context.trace_id().to_bytes());
+            let owner = balancer.owner(key);
+            match groups.iter_mut().find(|(o, _, _)| *o == owner) {
+                Some((_, _, group)) => group.push(span),
+                None => groups.push((owner, key, vec![span])),
+            }
+        }
+        let mut all = Vec::new();
+        let mut too_large_total = 0;
+        for (_, key, group) in groups {
+            match self.prepare(spans_message(group, resource), Telemetry::Traces)? {
+                Prepared::Requests {
+                    requests,
+                    too_large,
+                } => {
+                    all.extend(requests.into_iter().map(|r| r.with_routing_key(key)));
+                    too_large_total += too_large;
+                }
+                message @ Prepared::Message(_) => return Ok(message),
+            }
+        }
+        Ok(Prepared::Requests {
+            requests: all,
+            too_large: too_large_total,
+        })
     }
 
     fn logs(&self, items: &[LogItem], resource: &Resource) -> Result<Prepared, BoxError> {

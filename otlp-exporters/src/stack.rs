@@ -1,19 +1,28 @@
 //! The export stack of one signal: transport, per-attempt timeout, circuit breaker, retry and
-//! bulkhead, as one boxed tower service.
+//! bulkhead, as one boxed tower service; or, with several collectors, retry and bulkhead over a
+//! balancer whose endpoints each have their own breaker and timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use otlp_core::encode::{EncodeOptions, GRPC_DEFAULT_MAX_BYTES};
-use otlp_core::{BoxError, Encoding, ExportOutcome, ExportRequest, InvalidSetting};
+use otlp_core::{BoxError, Encoding, ExportOutcome, ExportRequest, InvalidSetting, Signal};
 use otlp_reliability::bulkhead::BulkheadLayer;
-use otlp_reliability::circuit_breaker::{BreakerHandle, CircuitBreakerLayer};
+use otlp_reliability::circuit_breaker::{BreakerHandle, CircuitBreakerLayer, CircuitState};
+use otlp_reliability::health::{CheckConfig, HealthRegistry};
 use otlp_reliability::retry::RetryLayer;
 use otlp_reliability::OtlpClassify;
+use otlp_transport::balance::{
+    Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, StaticResolver, Strategy,
+};
 use otlp_transport::endpoint::HttpEndpoints;
 use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::http::{HttpConfig, HttpTransport};
 use otlp_transport::TlsConfig;
+use parking_lot::Mutex;
 use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
-use tower::ServiceBuilder;
+use tower::{Layer, ServiceBuilder};
 
 use crate::config::{PipelineConfig, Protocol, ResolvedExporter};
 use crate::custom::{CustomExporter, CustomService};
@@ -40,27 +49,41 @@ impl SharedLayers {
     }
 }
 
-/// A signal's route and its circuit breaker.
-pub(crate) struct SignalStack {
-    pub(crate) route: Route,
-    pub(crate) breaker: Option<BreakerHandle>,
+/// Every circuit breaker of the pipeline, also those of endpoints discovered later; each is a
+/// health check too (open = degraded).
+#[derive(Clone)]
+pub(crate) struct Breakers {
+    handles: Arc<Mutex<Vec<BreakerHandle>>>,
+    health: HealthRegistry,
 }
 
-/// A service with the reliability layers on it, and its circuit breaker.
-type Layered<R> = (
-    BoxCloneSyncService<R, ExportOutcome, BoxError>,
-    Option<BreakerHandle>,
-);
+impl Breakers {
+    pub(crate) fn new(health: HealthRegistry) -> Self {
+        Breakers {
+            handles: Arc::default(),
+            health,
+        }
+    }
 
-/// Puts the reliability layers over `bottom`: bulkhead, retry, circuit breaker named `name`,
-/// per-attempt timeout.
-fn layered<S, R>(
-    bottom: S,
-    name: String,
-    timeout: std::time::Duration,
-    config: &PipelineConfig,
-    shared: &SharedLayers,
-) -> Result<Layered<R>, InvalidSetting>
+    fn add(&self, handle: BreakerHandle) {
+        self.health
+            .register_breaker(handle.clone(), CheckConfig::default());
+        self.handles.lock().push(handle);
+    }
+
+    pub(crate) fn all(&self) -> Vec<BreakerHandle> {
+        self.handles.lock().clone()
+    }
+}
+
+/// A signal's route, and the balancer to group spans by when trace-id affinity is on.
+pub(crate) struct SignalStack {
+    pub(crate) route: Route,
+    pub(crate) affinity: Option<Balancer>,
+}
+
+/// Retry and bulkhead over `bottom`.
+fn outer<S, R>(bottom: S, shared: &SharedLayers) -> BoxCloneSyncService<R, ExportOutcome, BoxError>
 where
     S: tower::Service<R, Response = ExportOutcome, Error = BoxError>
         + Clone
@@ -70,66 +93,109 @@ where
     S::Future: Send + 'static,
     R: Clone + Send + Sync + 'static,
 {
-    let breaker = config
-        .circuit_breaker
-        .clone()
-        .map(|breaker| CircuitBreakerLayer::new(name, breaker, OtlpClassify))
-        .transpose()?;
-    let handle = breaker.as_ref().map(CircuitBreakerLayer::handle);
-    let service = ServiceBuilder::new()
-        .option_layer(shared.bulkhead.clone())
-        .layer(shared.retry.clone())
-        .option_layer(breaker)
-        .layer(TimeoutLayer::new(timeout))
-        .service(bottom);
-    Ok((BoxCloneSyncService::new(service), handle))
+    BoxCloneSyncService::new(
+        ServiceBuilder::new()
+            .option_layer(shared.bulkhead.clone())
+            .layer(shared.retry.clone())
+            .service(bottom),
+    )
+}
+
+/// A circuit breaker (when configured) and the per-attempt timeout over `bottom`.
+fn guarded<S, R>(
+    bottom: S,
+    name: String,
+    timeout: Duration,
+    config: &PipelineConfig,
+    breakers: &Breakers,
+) -> Result<
+    (
+        BoxCloneSyncService<R, ExportOutcome, BoxError>,
+        Option<BreakerHandle>,
+    ),
+    InvalidSetting,
+>
+where
+    S: tower::Service<R, Response = ExportOutcome, Error = BoxError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    R: Clone + Send + Sync + 'static,
+{
+    let timed = TimeoutLayer::new(timeout).layer(bottom);
+    match config.circuit_breaker.clone() {
+        Some(breaker) => {
+            let layer = CircuitBreakerLayer::new(name, breaker, OtlpClassify)?;
+            let handle = layer.handle();
+            breakers.add(handle.clone());
+            Ok((BoxCloneSyncService::new(layer.layer(timed)), Some(handle)))
+        }
+        None => Ok((BoxCloneSyncService::new(timed), None)),
+    }
 }
 
 /// The stack of `signal` when every signal goes to a custom exporter.
 pub(crate) fn custom(
-    signal: otlp_core::Signal,
-    exporter: &std::sync::Arc<dyn CustomExporter>,
+    signal: Signal,
+    exporter: &Arc<dyn CustomExporter>,
     config: &PipelineConfig,
     shared: &SharedLayers,
+    breakers: &Breakers,
 ) -> Result<SignalStack, InvalidSetting> {
-    let timeout = config
-        .exporter
-        .timeout
-        .unwrap_or(std::time::Duration::from_secs(10));
-    let bottom = CustomService(std::sync::Arc::clone(exporter));
-    let (service, breaker) = layered(bottom, format!("{signal}:custom"), timeout, config, shared)?;
+    let timeout = config.exporter.timeout.unwrap_or(Duration::from_secs(10));
+    let bottom = CustomService(Arc::clone(exporter));
+    let (guarded, _) = guarded(
+        bottom,
+        format!("{signal}:custom"),
+        timeout,
+        config,
+        breakers,
+    )?;
     Ok(SignalStack {
-        route: Route::Custom { service },
-        breaker,
+        route: Route::Custom {
+            service: outer(guarded, shared),
+        },
+        affinity: None,
     })
 }
 
-/// Builds the stack; must run inside the pipeline runtime (transports spawn their workers).
-pub(crate) fn build(
+fn encode_options(protocol: Protocol) -> EncodeOptions {
+    match protocol {
+        Protocol::Grpc => EncodeOptions::default().with_max_request_bytes(GRPC_DEFAULT_MAX_BYTES),
+        Protocol::HttpProtobuf => EncodeOptions::default().with_max_request_bytes(16 * 1024 * 1024),
+        Protocol::HttpJson => EncodeOptions::default()
+            .with_encoding(Encoding::Json)
+            .with_max_request_bytes(16 * 1024 * 1024),
+    }
+}
+
+/// The transport to one URL (for HTTP, the signal's full URL).
+fn transport(
     resolved: &ResolvedExporter,
-    config: &PipelineConfig,
-    shared: &SharedLayers,
-) -> Result<SignalStack, InvalidSetting> {
-    let tls = tls(resolved)?;
-    let (transport, options): (ExportService, EncodeOptions) = match resolved.protocol {
+    url: &str,
+    connect_timeout: Duration,
+    tls: Option<TlsConfig>,
+) -> Result<ExportService, InvalidSetting> {
+    let setting = format!(
+        "OTEL_EXPORTER_OTLP_{}_ENDPOINT",
+        resolved.signal.as_str().to_ascii_uppercase()
+    );
+    Ok(match resolved.protocol {
         Protocol::Grpc => {
-            let mut grpc = GrpcConfig::new(&resolved.endpoint)
+            let mut grpc = GrpcConfig::new(url)
                 .with_compression(resolved.compression)
                 .with_headers(resolved.headers.clone())
-                .with_connect_timeout(config.connect_timeout)
+                .with_connect_timeout(connect_timeout)
                 .with_timeout(resolved.timeout);
             if let Some(tls) = tls {
                 grpc = grpc.with_tls(tls);
             }
-            let options = EncodeOptions::default().with_max_request_bytes(GRPC_DEFAULT_MAX_BYTES);
-            (BoxCloneSyncService::new(GrpcTransport::new(grpc)?), options)
+            BoxCloneSyncService::new(GrpcTransport::new(grpc)?)
         }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let setting = format!(
-                "OTEL_EXPORTER_OTLP_{}_ENDPOINT",
-                resolved.signal.as_str().to_ascii_uppercase()
-            );
-            let url = otlp_transport::endpoint::parse_url(&setting, &resolved.endpoint)?;
+            let url = otlp_transport::endpoint::parse_url(&setting, url)?;
             let endpoints = HttpEndpoints {
                 traces: url.clone(),
                 metrics: url.clone(),
@@ -139,25 +205,101 @@ pub(crate) fn build(
                 .with_compression(resolved.compression)
                 .with_headers(resolved.headers.clone())
                 .with_timeout(resolved.timeout);
-            http.connect_timeout = config.connect_timeout;
+            http.connect_timeout = connect_timeout;
             if let Some(tls) = tls {
                 http = http.with_tls(tls);
             }
-            let encoding = match resolved.protocol {
-                Protocol::HttpJson => Encoding::Json,
-                _ => Encoding::Protobuf,
-            };
-            let options = EncodeOptions::default()
-                .with_encoding(encoding)
-                .with_max_request_bytes(16 * 1024 * 1024);
-            (BoxCloneSyncService::new(HttpTransport::new(http)?), options)
+            BoxCloneSyncService::new(HttpTransport::new(http)?)
         }
+    })
+}
+
+/// Builds the stack of `signal`; must run inside the pipeline runtime (transports spawn their
+/// workers there).
+pub(crate) fn build(
+    signal: Signal,
+    config: &PipelineConfig,
+    shared: &SharedLayers,
+    breakers: &Breakers,
+    resolver: Option<Arc<dyn Resolver>>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<SignalStack, InvalidSetting> {
+    let resolved = config.resolve(signal)?;
+    let tls = tls(&resolved)?;
+    let options = encode_options(resolved.protocol);
+    if config.collectors.is_empty() && resolver.is_none() {
+        let bottom = transport(&resolved, &resolved.endpoint, config.connect_timeout, tls)?;
+        let name = format!("{}:{}", resolved.signal, resolved.endpoint);
+        let (guarded, _) = guarded(bottom, name, resolved.timeout, config, breakers)?;
+        return Ok(SignalStack {
+            route: Route::Otlp {
+                service: outer(guarded, shared),
+                options,
+            },
+            affinity: None,
+        });
+    }
+
+    for url in &config.collectors {
+        otlp_transport::endpoint::parse_url("collectors", url)?;
+    }
+    let resolver =
+        resolver.unwrap_or_else(|| Arc::new(StaticResolver::new(config.collectors.clone())));
+    let factory: EndpointFactory = {
+        let (resolved, config, breakers) = (resolved.clone(), config.clone(), breakers.clone());
+        Arc::new(move |base: &str| {
+            let url = match resolved.protocol {
+                Protocol::Grpc => base.to_owned(),
+                _ => otlp_transport::endpoint::http_signal_url("collectors", base, signal)?
+                    .to_string(),
+            };
+            let bottom = transport(&resolved, &url, config.connect_timeout, tls.clone())?;
+            let probe =
+                BoxCloneSyncService::new(TimeoutLayer::new(resolved.timeout).layer(bottom.clone()));
+            let (service, breaker) = guarded(
+                bottom,
+                format!("{signal}:{url}"),
+                resolved.timeout,
+                &config,
+                &breakers,
+            )?;
+            Ok(EndpointParts {
+                service,
+                probe,
+                circuit_open: breaker.map(|handle| {
+                    Arc::new(move || handle.state() == CircuitState::Open)
+                        as Arc<dyn Fn() -> bool + Send + Sync>
+                }),
+            })
+        })
     };
-    let name = format!("{}:{}", resolved.signal, resolved.endpoint);
-    let (service, breaker) = layered(transport, name, resolved.timeout, config, shared)?;
+    let balancer_config = BalancerConfig {
+        strategy: config.balance,
+        ..BalancerConfig::default()
+    };
+    // The balancer resolves once before it is returned; start it on the pipeline runtime and
+    // wait here, which works whether or not the caller runs inside a runtime of its own.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        let _ = sender.send(Balancer::start(balancer_config, resolver, factory).await);
+    });
+    let balancer = receiver
+        .recv_timeout(Duration::from_secs(15))
+        .map_err(|_| {
+            InvalidSetting::new(
+                "collectors",
+                "discovery",
+                "the balancer did not start within 15 s",
+            )
+        })?;
+    let affinity =
+        (config.balance == Strategy::TraceId && signal == Signal::Traces).then(|| balancer.clone());
     Ok(SignalStack {
-        route: Route::Otlp { service, options },
-        breaker,
+        route: Route::Otlp {
+            service: outer(balancer, shared),
+            options,
+        },
+        affinity,
     })
 }
 

@@ -33,10 +33,13 @@ use otlp_exporters::OtlpPipeline;
 const USAGE: &str = "microservices: a traced microservice call chain (the guide's first example)
 
 usage: cargo run -p otlp-examples --bin microservices -- [--quick] [--requests N] [--show N]
+                                                          [--collectors URL,URL,... [--balance B]]
 
-  --quick        5 requests, for a smoke test
-  --requests N   requests sent to the gateway (default 20)
-  --show N       traces printed as waterfalls (default 3)
+  --quick            5 requests, for a smoke test
+  --requests N       requests sent to the gateway (default 20)
+  --show N           traces printed as waterfalls (default 3)
+  --collectors URLs  send to several collectors instead (e.g. three `receiver` demos)
+  --balance B        round-robin (default), least-loaded or trace-id
 
 Without OTEL_EXPORTER_OTLP_ENDPOINT, telemetry goes to an embedded OTLP receiver and is shown
 at the end; with it (and the other OTEL_EXPORTER_OTLP_* variables), to that collector.";
@@ -230,7 +233,7 @@ impl Gateway {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = Args::parse(USAGE, &["requests", "show"]);
+    let args = Args::parse(USAGE, &["requests", "show", "collectors", "balance"]);
     match run(&args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -243,7 +246,10 @@ async fn main() -> std::process::ExitCode {
 async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let requests = args.number("requests", if args.quick { 5 } else { 20 });
     let show = args.number("show", if args.quick { 2 } else { 3 });
-    let target = Target::from_env().await?;
+    let target = match Target::from_collectors(args.option("collectors"), args.option("balance"))? {
+        Some(collectors) => collectors,
+        None => Target::from_env().await?,
+    };
     println!("🏗️  microservices demo: {requests} orders through 5 services (order-service has 2 replicas)");
     println!("   telemetry → {}\n", target.describe());
 

@@ -11,6 +11,8 @@
 //! compression = "gzip"         # none | gzip | zstd
 //! timeout = "10s"              # per attempt
 //! headers = { x-tenant = "acme" }
+//! collectors = ["http://collector-a:4317", "http://collector-b:4317"]   # instead of endpoint
+//! balance = "trace-id"         # round-robin | least-loaded | trace-id
 //!
 //! [transport.traces]           # per-signal overrides: traces, metrics, logs
 //! endpoint = "https://traces-gateway:4317"
@@ -92,6 +94,8 @@ struct Transport {
     timeout: Option<String>,
     insecure: Option<bool>,
     headers: Option<BTreeMap<String, String>>,
+    collectors: Option<Vec<String>>,
+    balance: Option<String>,
     traces: Option<Exporter>,
     metrics: Option<Exporter>,
     logs: Option<Exporter>,
@@ -190,6 +194,13 @@ pub(super) fn apply(
     config.service_version = file.service_version.or(config.service_version.take());
     config.environment = file.environment.or(config.environment.take());
 
+    if let Some(collectors) = &file.transport.collectors {
+        config.collectors = collectors.clone();
+    }
+    if let Some(balance) = &file.transport.balance {
+        config.balance =
+            otlp_transport::balance::Strategy::parse(&key("transport.balance"), balance)?;
+    }
     apply_exporter(
         &file.transport.all(),
         &key("transport"),

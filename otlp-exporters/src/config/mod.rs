@@ -195,6 +195,11 @@ pub struct PipelineConfig {
     pub bearer_token: Option<Secret>,
     /// Where to serve the health endpoint (`None`: not served).
     pub health_endpoint: Option<SocketAddr>,
+    /// Several collectors to balance over instead of one endpoint: base URLs for HTTP (the
+    /// signal path is appended), server URLs for gRPC.
+    pub collectors: Vec<String>,
+    /// How requests are spread over `collectors` (or a resolver's endpoints).
+    pub balance: otlp_transport::balance::Strategy,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
     pub disabled: bool,
     /// The pipeline's own log level filter (default `info`).
@@ -222,6 +227,8 @@ impl Default for PipelineConfig {
             bulkhead: Some(BulkheadConfig::default()),
             bearer_token: None,
             health_endpoint: None,
+            collectors: Vec::new(),
+            balance: otlp_transport::balance::Strategy::RoundRobin,
             disabled: false,
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,

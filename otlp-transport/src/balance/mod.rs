@@ -180,12 +180,13 @@ impl Balancer {
             rng: parking_lot::Mutex::new(fastrand::Rng::new()),
         });
         let mut token = None;
-        match resolver.resolve(None).await {
-            Ok(resolution) => {
+        match tokio::time::timeout(Duration::from_secs(10), resolver.resolve(None)).await {
+            Ok(Ok(resolution)) => {
                 token = resolution.token;
                 update(&shared, &resolution.endpoints);
             }
-            Err(error) => tracing::warn!(%error, "collector discovery failed; will retry"),
+            Ok(Err(error)) => tracing::warn!(%error, "collector discovery failed; will retry"),
+            Err(_) => tracing::warn!("collector discovery gave no answer in 10 s; will retry"),
         }
         let weak = Arc::downgrade(&shared);
         tokio::spawn(follow(weak.clone(), resolver, token));
