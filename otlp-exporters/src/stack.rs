@@ -101,6 +101,12 @@ where
     )
 }
 
+/// A guarded service and its circuit breaker, if it has one.
+type Guarded<R> = (
+    BoxCloneSyncService<R, ExportOutcome, BoxError>,
+    Option<BreakerHandle>,
+);
+
 /// A circuit breaker (when configured) and the per-attempt timeout over `bottom`.
 fn guarded<S, R>(
     bottom: S,
@@ -108,13 +114,7 @@ fn guarded<S, R>(
     timeout: Duration,
     config: &PipelineConfig,
     breakers: &Breakers,
-) -> Result<
-    (
-        BoxCloneSyncService<R, ExportOutcome, BoxError>,
-        Option<BreakerHandle>,
-    ),
-    InvalidSetting,
->
+) -> Result<Guarded<R>, InvalidSetting>
 where
     S: tower::Service<R, Response = ExportOutcome, Error = BoxError>
         + Clone
