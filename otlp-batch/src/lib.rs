@@ -35,6 +35,7 @@ mod processor;
 mod queue;
 mod runtime;
 mod sdk;
+pub mod spool;
 mod stats;
 mod worker;
 

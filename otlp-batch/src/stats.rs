@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters of a batch processor. Every item offered ends up in exactly one bucket:
-/// `offered == exported + rejected + dropped() + queued + in_flight`.
+/// `offered == exported + rejected + dropped() + spooled + queued + in_flight`.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) offered: AtomicU64,
@@ -13,6 +13,7 @@ pub(crate) struct Counters {
     pub(crate) rejected: AtomicU64,
     pub(crate) failed: AtomicU64,
     pub(crate) dropped_at_shutdown: AtomicU64,
+    pub(crate) spooled: AtomicU64,
     pub(crate) batches: AtomicU64,
 }
 
@@ -35,6 +36,9 @@ pub struct BatchStats {
     pub failed: u64,
     /// Items still queued or in flight when a shutdown deadline passed.
     pub dropped_at_shutdown: u64,
+    /// Items whose export failed but that the exporter kept in its disk spool for a later
+    /// attempt (the spool's own numbers say when they are delivered).
+    pub spooled: u64,
     /// Items waiting in the queue.
     pub queued: u64,
     /// Items in exports that have not finished.
@@ -67,10 +71,11 @@ impl Counters {
         let rejected = get(&self.rejected);
         let failed = get(&self.failed);
         let dropped_at_shutdown = get(&self.dropped_at_shutdown);
+        let spooled = get(&self.spooled);
         let dequeued = get(&self.dequeued);
         let dropped_queue_full = get(&self.dropped_queue_full);
         let offered = get(&self.offered);
-        let finished = exported + rejected + failed + dropped_at_shutdown;
+        let finished = exported + rejected + failed + dropped_at_shutdown + spooled;
         BatchStats {
             offered,
             exported,
@@ -78,6 +83,7 @@ impl Counters {
             dropped_queue_full,
             failed,
             dropped_at_shutdown,
+            spooled,
             queued: offered.saturating_sub(dropped_queue_full + dequeued),
             in_flight: dequeued.saturating_sub(finished),
             batches: get(&self.batches),

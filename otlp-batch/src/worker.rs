@@ -58,9 +58,11 @@ impl InFlight {
             Ok(Ok(outcome)) => {
                 let accepted = outcome.accepted.min(items);
                 let rejected = outcome.rejected.min(items - accepted);
+                let deferred = outcome.deferred.min(items - accepted - rejected);
                 add(&counters.exported, accepted);
                 add(&counters.rejected, rejected);
-                add(&counters.failed, items - accepted - rejected);
+                add(&counters.spooled, deferred);
+                add(&counters.failed, items - accepted - rejected - deferred);
                 if rejected > 0 {
                     tracing::warn!(rejected, message = ?outcome.message, "collector rejected part of a batch");
                 }

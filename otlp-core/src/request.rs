@@ -71,6 +71,9 @@ pub struct ExportOutcome {
     pub rejected: usize,
     /// The collector's message about the partial success, when it gave one.
     pub message: Option<String>,
+    /// Items whose delivery failed for now but that are kept (in a disk spool) for a later
+    /// attempt: neither delivered nor lost.
+    pub deferred: usize,
 }
 
 impl ExportOutcome {
@@ -80,6 +83,7 @@ impl ExportOutcome {
             accepted: items,
             rejected: 0,
             message: None,
+            deferred: 0,
         }
     }
 
@@ -94,6 +98,7 @@ impl ExportOutcome {
             accepted: items - rejected,
             rejected,
             message: (!message.is_empty()).then_some(message),
+            deferred: 0,
         }
     }
 

@@ -121,6 +121,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// Appends every request to a disk spool in `dir` before sending it (at-least-once across
+    /// crashes; replayed on start and while running).
+    pub fn with_spool(mut self, spool: otlp_batch::spool::SpoolConfig) -> Self {
+        self.config.spool = Some(spool);
+        self
+    }
+
     /// Balances over several collectors (base URLs for HTTP, server URLs for gRPC).
     pub fn with_collectors(
         mut self,
@@ -326,6 +333,7 @@ pub(crate) struct Exporting {
     pub(crate) retry: Arc<RetryStats>,
     pub(crate) breakers: Breakers,
     pub(crate) bulkhead: Option<BulkheadLayer>,
+    pub(crate) spool: Option<Arc<otlp_batch::spool::Spool>>,
 }
 
 /// A running pipeline: SDK providers wired to batch processors, the reliability stack and the
@@ -419,6 +427,12 @@ impl OtlpPipeline {
         let _entered = runtime.handle().enter();
         let shared = SharedLayers::new(&config)?;
         let breakers = Breakers::new(health.clone());
+        let spool = match (&config.spool, &custom) {
+            (Some(spool_config), None) => Some(Arc::new(otlp_batch::spool::Spool::open(
+                spool_config.clone(),
+            )?)),
+            _ => None,
+        };
         let mut senders = Vec::new();
         for signal in Signal::ALL {
             let stack = match &custom {
@@ -436,6 +450,7 @@ impl OtlpPipeline {
                 route: stack.route,
                 counters: Arc::new(ExportCounters::default()),
                 affinity: stack.affinity,
+                spool: spool.clone(),
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders
@@ -519,6 +534,10 @@ impl OtlpPipeline {
                 }
             });
         }
+        if let Some(spool) = &spool {
+            let senders = [traces.clone(), metrics.clone(), logs.clone()];
+            runtime.handle().spawn(replay(Arc::clone(spool), senders));
+        }
         let retry = shared.retry.stats();
         Ok(OtlpPipeline {
             tracer_provider,
@@ -532,6 +551,7 @@ impl OtlpPipeline {
                 retry,
                 breakers,
                 bulkhead: shared.bulkhead,
+                spool,
             }),
             resource,
             health,
@@ -655,6 +675,7 @@ impl OtlpPipeline {
                 retry: Default::default(),
                 circuits: Vec::new(),
                 bulkhead_rejected: 0,
+                spool: None,
             };
         };
         PipelineStats {
@@ -678,6 +699,7 @@ impl OtlpPipeline {
                 .bulkhead
                 .as_ref()
                 .map_or(0, BulkheadLayer::rejected),
+            spool: exporting.spool.as_ref().map(|s| s.stats()),
         }
     }
 
@@ -714,6 +736,34 @@ impl OtlpPipeline {
     /// The pipeline's runtime, for work that must run next to the exporters.
     pub fn runtime(&self) -> &tokio::runtime::Handle {
         self.runtime.handle()
+    }
+}
+
+/// Sends what waits in the spool: at start (what a previous run left) and every 2 s after
+/// (requests whose first attempt failed).
+async fn replay(spool: Arc<otlp_batch::spool::Spool>, senders: [SignalSender; 3]) {
+    loop {
+        match spool.take_waiting(64) {
+            Ok(waiting) if waiting.is_empty() => tokio::time::sleep(Duration::from_secs(2)).await,
+            Ok(waiting) => {
+                let mut delivered = 0;
+                for spooled in waiting {
+                    let sender = match spooled.request.signal {
+                        Signal::Traces => &senders[0],
+                        Signal::Metrics => &senders[1],
+                        Signal::Logs => &senders[2],
+                    };
+                    delivered += sender.replay(&spool, spooled).await;
+                }
+                if delivered == 0 {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the spool");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
     }
 }
 

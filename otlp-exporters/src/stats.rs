@@ -25,6 +25,10 @@ pub struct ExportStats {
     pub failed: u64,
     /// Items dropped because they alone exceed the request size limit.
     pub too_large: u64,
+    /// Items whose request failed for now and was kept in the disk spool.
+    pub spooled: u64,
+    /// Items delivered later from the disk spool (also counted in `exported`).
+    pub replayed: u64,
     /// Time spent exporting, summed over requests.
     pub export_time: Duration,
 }
@@ -39,6 +43,8 @@ impl ExportStats {
             rejected: get(&counters.items_rejected),
             failed: get(&counters.items_failed),
             too_large: get(&counters.items_too_large),
+            spooled: get(&counters.items_spooled),
+            replayed: get(&counters.items_replayed),
             export_time: Duration::from_micros(get(&counters.duration_micros)),
         }
     }
@@ -74,4 +80,6 @@ pub struct PipelineStats {
     pub circuits: Vec<CircuitStats>,
     /// Exports refused by the bulkhead.
     pub bulkhead_rejected: u64,
+    /// The disk spool, when configured.
+    pub spool: Option<otlp_batch::spool::SpoolStats>,
 }

@@ -50,6 +50,10 @@
 //! [logging]
 //! level = "info"
 //! format = "json"              # json | text
+//!
+//! [spool]                      # optional: at-least-once across crashes
+//! dir = "/var/lib/myapp/otlp-spool"
+//! max_bytes = 268435456
 //! ```
 
 use std::collections::BTreeMap;
@@ -83,6 +87,15 @@ struct File {
     security: Security,
     #[serde(default)]
     logging: Logging,
+    spool: Option<SpoolSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpoolSection {
+    dir: PathBuf,
+    max_bytes: Option<u64>,
+    segment_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -322,6 +335,30 @@ pub(super) fn apply(
         config.bearer_token = Some(Secret::new(token));
     }
 
+    if let Some(spool) = &file.spool {
+        let mut spool_config = otlp_batch::spool::SpoolConfig::new(&spool.dir);
+        if let Some(bytes) = spool.max_bytes {
+            if bytes == 0 {
+                return Err(InvalidSetting::new(
+                    key("spool.max_bytes"),
+                    "0",
+                    "must be positive",
+                ));
+            }
+            spool_config = spool_config.with_max_bytes(bytes);
+        }
+        if let Some(bytes) = spool.segment_bytes {
+            if bytes == 0 {
+                return Err(InvalidSetting::new(
+                    key("spool.segment_bytes"),
+                    "0",
+                    "must be positive",
+                ));
+            }
+            spool_config = spool_config.with_segment_bytes(bytes);
+        }
+        config.spool = Some(spool_config);
+    }
     if let Some(level) = file.logging.level {
         config.log_level = level;
     }

@@ -200,6 +200,8 @@ pub struct PipelineConfig {
     pub collectors: Vec<String>,
     /// How requests are spread over `collectors` (or a resolver's endpoints).
     pub balance: otlp_transport::balance::Strategy,
+    /// The disk spool (`None`: off): requests survive a crash and are replayed.
+    pub spool: Option<otlp_batch::spool::SpoolConfig>,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
     pub disabled: bool,
     /// The pipeline's own log level filter (default `info`).
@@ -229,6 +231,7 @@ impl Default for PipelineConfig {
             health_endpoint: None,
             collectors: Vec::new(),
             balance: otlp_transport::balance::Strategy::RoundRobin,
+            spool: None,
             disabled: false,
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,
