@@ -9,7 +9,10 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::logs::tonic::group_logs_by_resource_and_scope;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::logs::LogBatch;
-use otlp_core::encode::{decode, encode_logs, encode_metrics, encode_spans, EncodeOptions};
+use opentelemetry_sdk::Resource;
+use otlp_core::encode::{
+    decode, encode_logs, encode_metrics, encode_spans, EncodeOptions, SpanEncoder,
+};
 use otlp_core::proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_core::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_core::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -21,9 +24,7 @@ fn scopes_sorted(mut request: ExportLogsServiceRequest) -> ExportLogsServiceRequ
     for resource in &mut request.resource_logs {
         resource.scope_logs.sort_by(|a, b| {
             let key = |s: &otlp_core::proto::logs::v1::ScopeLogs| {
-                s.scope
-                    .as_ref()
-                    .map(|s| (s.name.clone(), s.version.clone()))
+                format!("{:?}{}", s.scope, s.schema_url)
             };
             key(a).cmp(&key(b))
         });
@@ -32,6 +33,34 @@ fn scopes_sorted(mut request: ExportLogsServiceRequest) -> ExportLogsServiceRequ
 }
 
 proptest! {
+    #[test]
+    fn the_direct_span_encoder_decodes_to_the_reference(
+        spans in prop::collection::vec(support::span(), 0..20),
+        resource in support::resource(),
+        schema in any::<bool>(),
+    ) {
+        let resource = if schema {
+            Resource::builder_empty()
+                .with_schema_url(resource.iter().map(|(k, v)| opentelemetry::KeyValue::new(k.clone(), v.clone())), "https://example.com/schema")
+                .build()
+        } else {
+            resource
+        };
+        let reference = ExportTraceServiceRequest {
+            resource_spans: if spans.is_empty() {
+                Vec::new()
+            } else {
+                group_spans_by_resource_and_scope(spans.clone(), &ResourceAttributesWithSchema::from(&resource))
+            },
+        };
+        let mut encoder = SpanEncoder::new();
+        // Twice through the same encoder: the reused buffer must not leak between batches.
+        let _ = encoder.encode(&spans, &resource);
+        let bytes = encoder.encode(&spans, &resource);
+        let decoded: ExportTraceServiceRequest = decode(Encoding::Protobuf, &bytes).unwrap();
+        prop_assert_eq!(decoded, reference);
+    }
+
     #[test]
     fn spans_decode_to_the_reference(spans in prop::collection::vec(support::span(), 1..20), resource in support::resource()) {
         let reference = ExportTraceServiceRequest {

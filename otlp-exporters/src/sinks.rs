@@ -18,7 +18,8 @@ use opentelemetry_sdk::Resource;
 use otlp_batch::spool::{Spool, SpooledRequest};
 use otlp_batch::{Batch, LogItem};
 use otlp_core::encode::{
-    encode_message, logs_message, metrics_message, spans_message, EncodeOptions, OtlpMessage,
+    encode_message, encode_spans, logs_message, metrics_message, spans_message, EncodeOptions,
+    OtlpMessage,
 };
 use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
 use otlp_transport::balance::{trace_key, Balancer};
@@ -153,8 +154,18 @@ impl SignalSender {
     }
 
     fn spans(&self, spans: Vec<SpanData>, resource: &Resource) -> Result<Prepared, BoxError> {
+        let options = match &self.route {
+            Route::Otlp { options, .. } => *options,
+            Route::Custom { .. } => {
+                return self.prepare(spans_message(spans, resource), Telemetry::Traces)
+            }
+        };
         let Some(balancer) = &self.affinity else {
-            return self.prepare(spans_message(spans, resource), Telemetry::Traces);
+            let encoded = encode_spans(spans, resource, &options)?;
+            return Ok(Prepared::Requests {
+                requests: encoded.requests,
+                too_large: encoded.too_large,
+            });
         };
         // Trace-id affinity: one request per collector that owns some of the batch's traces,
         // keyed so the balancer sends it to that owner; a trace is never split.
@@ -167,23 +178,21 @@ impl SignalSender {
                 None => groups.push((owner, key, vec![span])),
             }
         }
-        let mut all = Vec::new();
-        let mut too_large_total = 0;
+        let mut requests = Vec::new();
+        let mut too_large = 0;
         for (_, key, group) in groups {
-            match self.prepare(spans_message(group, resource), Telemetry::Traces)? {
-                Prepared::Requests {
-                    requests,
-                    too_large,
-                } => {
-                    all.extend(requests.into_iter().map(|r| r.with_routing_key(key)));
-                    too_large_total += too_large;
-                }
-                message @ Prepared::Message(_) => return Ok(message),
-            }
+            let encoded = encode_spans(group, resource, &options)?;
+            requests.extend(
+                encoded
+                    .requests
+                    .into_iter()
+                    .map(|r| r.with_routing_key(key)),
+            );
+            too_large += encoded.too_large;
         }
         Ok(Prepared::Requests {
-            requests: all,
-            too_large: too_large_total,
+            requests,
+            too_large,
         })
     }
 

@@ -5,9 +5,11 @@
 //! [`EncodeOptions::max_request_bytes`]. How the bytes are produced is private to this module,
 //! so the span path can move to a direct encoder without changing callers.
 
+mod direct;
 mod json;
 mod sdk;
 
+pub use direct::SpanEncoder;
 pub use json::{decode_json, to_json};
 pub use sdk::{logs_message, metrics_message, spans_message};
 
@@ -137,6 +139,25 @@ pub fn encode_spans(
     resource: &Resource,
     options: &EncodeOptions,
 ) -> Result<Encoded, Error> {
+    if options.encoding == Encoding::Protobuf && !spans.is_empty() {
+        // The direct encoder, with a buffer reused per thread; the message path below is only
+        // taken when the batch must be split or is OTLP/JSON.
+        thread_local! {
+            static ENCODER: std::cell::RefCell<SpanEncoder> = std::cell::RefCell::new(SpanEncoder::new());
+        }
+        let body = ENCODER.with(|encoder| encoder.borrow_mut().encode(&spans, resource));
+        if body.len() <= options.max_request_bytes {
+            return Ok(Encoded {
+                requests: vec![ExportRequest::new(
+                    Signal::Traces,
+                    Encoding::Protobuf,
+                    body,
+                    spans.len(),
+                )],
+                too_large: 0,
+            });
+        }
+    }
     encode_message(spans_message(spans, resource), options)
 }
 

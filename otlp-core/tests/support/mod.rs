@@ -31,6 +31,15 @@ pub fn attribute() -> impl Strategy<Value = KeyValue> {
         "[ -~]{0,24}".prop_map(Value::from),
         prop::collection::vec(any::<i64>(), 0..4)
             .prop_map(|v| Value::Array(opentelemetry::Array::I64(v))),
+        prop::collection::vec(any::<bool>(), 0..3)
+            .prop_map(|v| Value::Array(opentelemetry::Array::Bool(v))),
+        prop::collection::vec("[a-z]{0,6}", 0..3).prop_map(|v| {
+            Value::Array(opentelemetry::Array::String(
+                v.into_iter().map(Into::into).collect(),
+            ))
+        }),
+        prop::collection::vec(-1e9f64..1e9, 0..3)
+            .prop_map(|v| Value::Array(opentelemetry::Array::F64(v))),
     ];
     ("[a-z][a-z._]{0,15}", value).prop_map(|(k, v)| KeyValue::new(k, v))
 }
@@ -63,13 +72,20 @@ fn span_context() -> impl Strategy<Value = SpanContext> {
 }
 
 fn scope() -> impl Strategy<Value = InstrumentationScope> {
-    (0..3usize, prop::option::of("[0-9]\\.[0-9]")).prop_map(|(i, version)| {
-        let mut builder = InstrumentationScope::builder(["gateway", "orders", "payments"][i]);
-        if let Some(version) = version {
-            builder = builder.with_version(version);
-        }
-        builder.build()
-    })
+    (0..3usize, prop::option::of("[0-9]\\.[0-9]"), any::<bool>()).prop_map(
+        |(i, version, extras)| {
+            let mut builder = InstrumentationScope::builder(["gateway", "orders", "payments"][i]);
+            if let Some(version) = version {
+                builder = builder.with_version(version);
+            }
+            if extras {
+                builder = builder
+                    .with_schema_url("https://opentelemetry.io/schemas/1.30.0")
+                    .with_attributes([KeyValue::new("scope.attr", 7)]);
+            }
+            builder.build()
+        },
+    )
 }
 
 fn status() -> impl Strategy<Value = Status> {
