@@ -127,7 +127,12 @@ impl<T: BatchItem> BatchProcessor<T> {
             add(&shared.counters.dropped_at_shutdown, 1);
             return false;
         }
-        let bytes = item.estimated_bytes();
+        // The size estimate walks the item; only a byte limit needs it.
+        let bytes = if shared.config.max_batch_bytes.is_some() {
+            item.estimated_bytes()
+        } else {
+            0
+        };
         // An eviction drops an older item, a refusal the new one: one drop either way.
         let queued = match shared.queue.push(item, bytes, shared.config.overflow) {
             Pushed::Queued => true,

@@ -1,6 +1,7 @@
 //! Project chores, run as `cargo xtask <task>`.
 //!
 //! - `ci`: every check the project has, in order, stopping at the first failure;
+//! - `bench`: otlp-rust against the upstream `opentelemetry-otlp`, one table (`--quick`: short);
 //! - `interop`: the interop tests against the OpenTelemetry Python reference peers, in a
 //!   virtualenv that this task creates and fills from `interop/requirements.txt`.
 //!
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("interop") => interop().map(|totals| totals.print()),
+        Some("bench") => bench(args.iter().any(|a| a == "--quick")),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -87,6 +89,25 @@ fn ci() -> Result<(), String> {
     }
     println!("xtask ci: all {} steps and interop passed", steps.len());
     totals.print();
+    Ok(())
+}
+
+/// The comparison harness (a release build), then, unless quick, the criterion encode bench.
+fn bench(quick: bool) -> Result<(), String> {
+    let mut args = vec!["bench", "-p", "otlp-exporters", "--bench", "compare", "--"];
+    if quick {
+        args.push("--quick");
+    }
+    command(
+        &env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()),
+        &args,
+    )?;
+    if !quick {
+        command(
+            &env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()),
+            &["bench", "-p", "otlp-exporters", "--bench", "encode"],
+        )?;
+    }
     Ok(())
 }
 

@@ -63,6 +63,11 @@ trait Wire: Sized {
         self.varint(count.0 as u64);
         message.encode(self);
     }
+
+    /// The content of a message whose encoded `length` is already known.
+    fn known<M: Encode>(&mut self, _length: usize, message: &M) {
+        message.encode(self);
+    }
 }
 
 /// Measures instead of writing.
@@ -85,6 +90,10 @@ impl Wire for Count {
         let mut inner = Count(0);
         message.encode(&mut inner);
         self.0 += varint_len(u64::from(field << 3 | LENGTH)) + varint_len(inner.0 as u64) + inner.0;
+    }
+
+    fn known<M: Encode>(&mut self, length: usize, _message: &M) {
+        self.0 += length;
     }
 }
 
@@ -303,13 +312,22 @@ impl Encode for ScopeMsg<'_> {
     }
 }
 
-struct ScopeSpansMsg<'a>(&'a InstrumentationScope, &'a [&'a SpanData]);
+/// A span whose encoded length is already known.
+struct SizedSpan<'a> {
+    span: &'a SpanData,
+    length: usize,
+}
+
+struct ScopeSpansMsg<'a>(&'a InstrumentationScope, &'a [SizedSpan<'a>]);
 
 impl Encode for ScopeSpansMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
         w.message(1, &ScopeMsg(self.0));
-        for span in self.1 {
-            w.message(2, &SpanMsg(span));
+        for sized in self.1 {
+            // Spans are measured once, up front; their length is not measured again here.
+            w.key(2, LENGTH);
+            w.varint(sized.length as u64);
+            w.known(sized.length, &SpanMsg(sized.span));
         }
         w.optional_bytes(3, self.0.schema_url().unwrap_or_default().as_bytes());
     }
@@ -327,7 +345,7 @@ impl Encode for ResourceMsg<'_> {
 
 struct ResourceSpansMsg<'a>(
     &'a Resource,
-    &'a [(&'a InstrumentationScope, Vec<&'a SpanData>)],
+    &'a [(&'a InstrumentationScope, Vec<SizedSpan<'a>>)],
 );
 
 impl Encode for ResourceSpansMsg<'_> {
@@ -355,14 +373,26 @@ impl SpanEncoder {
     /// The `ExportTraceServiceRequest` of `spans` from `resource`, grouped by scope in the
     /// order scopes first appear (as the reference transform groups them).
     pub fn encode(&mut self, spans: &[SpanData], resource: &Resource) -> Bytes {
-        let mut order: Vec<(&InstrumentationScope, Vec<&SpanData>)> = Vec::new();
+        let mut order: Vec<(&InstrumentationScope, Vec<SizedSpan<'_>>)> = Vec::new();
         let mut index: HashMap<&InstrumentationScope, usize> = HashMap::new();
+        let mut last: Option<(&InstrumentationScope, usize)> = None;
         for span in spans {
-            let slot = *index.entry(&span.instrumentation_scope).or_insert_with(|| {
-                order.push((&span.instrumentation_scope, Vec::new()));
-                order.len() - 1
+            let scope = &span.instrumentation_scope;
+            // Spans of one batch mostly share a scope: compare with the last one before hashing.
+            let slot = match last {
+                Some((previous, slot)) if previous == scope => slot,
+                _ => *index.entry(scope).or_insert_with(|| {
+                    order.push((scope, Vec::new()));
+                    order.len() - 1
+                }),
+            };
+            last = Some((scope, slot));
+            let mut count = Count(0);
+            SpanMsg(span).encode(&mut count);
+            order[slot].1.push(SizedSpan {
+                span,
+                length: count.0,
             });
-            order[slot].1.push(span);
         }
         let request = ResourceSpansMsg(resource, &order);
         let mut count = Count(0);

@@ -1,0 +1,429 @@
+//! `cargo xtask bench`: otlp-rust side by side with the upstream `opentelemetry-otlp` exporter
+//! (and the SDK's `BatchSpanProcessor`), in one run on one machine, printed as one table with
+//! ratios. `--quick` shortens every run.
+//!
+//! Rows: (1) encode cost per span; (2) sustained end-to-end throughput into an in-process
+//! receiver, with drops and CPU per million spans; (3) the cost of ending a span at 1 and 2
+//! producer threads; (4) peak RSS during a collector outage against the queue budget;
+//! (5) bytes and CPU per span with none, gzip and zstd.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, SdkTracerProvider, SpanData, SpanExporter};
+use otlp_batch::{Batch, BatchConfig, BatchProcessor, BatchSpanProcessor, PipelineRuntime};
+use otlp_core::encode::SpanEncoder;
+use otlp_core::{BoxError, ExportOutcome};
+use otlp_exporters::OtlpPipeline;
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
+use otlp_transport::Compression;
+use prost::Message;
+
+struct Row {
+    name: String,
+    ours: f64,
+    reference: Option<f64>,
+    unit: &'static str,
+    /// Whether a larger number is better (throughput) or worse (cost).
+    higher_is_better: bool,
+}
+
+fn row(
+    name: impl Into<String>,
+    ours: f64,
+    reference: Option<f64>,
+    unit: &'static str,
+    higher_is_better: bool,
+) -> Row {
+    Row {
+        name: name.into(),
+        ours,
+        reference,
+        unit,
+        higher_is_better,
+    }
+}
+
+/// CPU seconds this process has used (user + system), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident memory in bytes, from /proc/self/statm.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 4096
+}
+
+fn encode_cost(rounds: usize) -> (f64, f64) {
+    let spans = common::spans(512);
+    let resource = common::resource();
+    let mut encoder = SpanEncoder::new();
+    let mut bytes = 0;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        bytes += encoder.encode(&spans, &resource).len();
+    }
+    let ours = started.elapsed().as_nanos() as f64 / (rounds * 512) as f64;
+    // The reference consumes the batch: time the clone alone and take it off.
+    let started = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(spans.clone());
+    }
+    let clone = started.elapsed().as_nanos() as f64;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let attributes = ResourceAttributesWithSchema::from(&resource);
+        let request = ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(spans.clone(), &attributes),
+        };
+        bytes += request.encode_to_vec().len();
+    }
+    let reference = (started.elapsed().as_nanos() as f64 - clone) / (rounds * 512) as f64;
+    std::hint::black_box(bytes);
+    (ours, reference)
+}
+
+/// Makes spans on one thread as fast as it can for `duration`; returns how many.
+fn produce(tracer: &impl opentelemetry::trace::Tracer, duration: Duration) -> u64 {
+    let attributes = common::attributes();
+    let started = Instant::now();
+    let mut made = 0;
+    while started.elapsed() < duration {
+        for _ in 0..100 {
+            let mut span = tracer.start("POST /api/v1/orders");
+            span.set_attributes(attributes.iter().cloned());
+            span.add_event("cache.miss", vec![]);
+            span.add_event("db.query", vec![]);
+            span.end();
+        }
+        made += 100;
+    }
+    made
+}
+
+struct Throughput {
+    delivered_per_second: f64,
+    dropped: u64,
+    cpu_per_million: f64,
+}
+
+async fn throughput_ours(duration: Duration) -> Throughput {
+    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
+        .await
+        .expect("receiver");
+    let pipeline = OtlpPipeline::builder()
+        .with_endpoint(receiver.grpc_endpoint())
+        .with_batch(BatchConfig::default())
+        .build()
+        .expect("pipeline");
+    let cpu = cpu_seconds();
+    let started = Instant::now();
+    let tracer = pipeline.tracer("bench");
+    let made = tokio::task::block_in_place(|| produce(&tracer, duration));
+    pipeline.shutdown(Duration::from_secs(30));
+    let elapsed = started.elapsed().as_secs_f64();
+    let delivered = receiver.counts().spans as u64;
+    Throughput {
+        delivered_per_second: delivered as f64 / elapsed,
+        dropped: made - delivered,
+        cpu_per_million: (cpu_seconds() - cpu) / delivered.max(1) as f64 * 1e6,
+    }
+}
+
+async fn throughput_reference(duration: Duration) -> Throughput {
+    use opentelemetry_otlp::WithExportConfig;
+    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
+        .await
+        .expect("receiver");
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(receiver.grpc_endpoint())
+        .build()
+        .expect("upstream exporter");
+    let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(2048)
+                .with_max_export_batch_size(512)
+                .build(),
+        )
+        .build();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_resource(common::resource())
+        .build();
+    let cpu = cpu_seconds();
+    let started = Instant::now();
+    let tracer = provider.tracer("bench");
+    let made = tokio::task::block_in_place(|| produce(&tracer, duration));
+    let _ = tokio::task::block_in_place(|| provider.shutdown());
+    let elapsed = started.elapsed().as_secs_f64();
+    let delivered = receiver.counts().spans as u64;
+    Throughput {
+        delivered_per_second: delivered as f64 / elapsed,
+        dropped: made.saturating_sub(delivered),
+        cpu_per_million: (cpu_seconds() - cpu) / delivered.max(1) as f64 * 1e6,
+    }
+}
+
+/// An exporter that drops everything at once, for measuring the processors alone.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Nanoseconds per span made and ended on each of `threads` threads.
+fn end_cost(provider: &SdkTracerProvider, threads: usize, spans_per_thread: u64) -> f64 {
+    let go = Arc::new(AtomicBool::new(false));
+    let total = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let tracer = provider.tracer("bench");
+            let (go, total) = (Arc::clone(&go), Arc::clone(&total));
+            std::thread::spawn(move || {
+                while !go.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+                let started = Instant::now();
+                for _ in 0..spans_per_thread {
+                    let mut span = tracer.start("op");
+                    span.set_attribute(opentelemetry::KeyValue::new("k", 1));
+                    span.end();
+                }
+                total.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    go.store(true, Ordering::Release);
+    for handle in handles {
+        let _ = handle.join();
+    }
+    total.load(Ordering::Relaxed) as f64 / (threads as u64 * spans_per_thread) as f64
+}
+
+fn end_costs(spans_per_thread: u64) -> Vec<(usize, f64, f64)> {
+    let runtime = PipelineRuntime::new("bench").expect("runtime");
+    let mut out = Vec::new();
+    for threads in [1, 2] {
+        let sink = tower::service_fn(|batch: Batch<SpanData>| async move {
+            Ok::<_, BoxError>(ExportOutcome::accepted(batch.items.len()))
+        });
+        let config = BatchConfig::default().with_max_queue_size(1 << 16);
+        let processor = BatchProcessor::new(config, sink, runtime.handle()).expect("processor");
+        let ours = SdkTracerProvider::builder()
+            .with_span_processor(BatchSpanProcessor::new(processor, Duration::from_secs(5)))
+            .build();
+        let ours_cost = end_cost(&ours, threads, spans_per_thread);
+        let _ = ours.shutdown();
+        let sdk_processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(Discard)
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_queue_size(1 << 16)
+                    .build(),
+            )
+            .build();
+        let sdk = SdkTracerProvider::builder()
+            .with_span_processor(sdk_processor)
+            .build();
+        let sdk_cost = end_cost(&sdk, threads, spans_per_thread);
+        let _ = sdk.shutdown();
+        out.push((threads, ours_cost, sdk_cost));
+    }
+    out
+}
+
+/// Peak RSS growth while the collector is down, at a fixed offered load.
+fn outage_memory(duration: Duration, rate_per_second: u64) -> (f64, f64) {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let endpoint = format!("http://{}", dead.local_addr().expect("addr"));
+    drop(dead);
+    let queue = 2048;
+    let pipeline = OtlpPipeline::builder()
+        .with_endpoint(endpoint)
+        .with_batch(BatchConfig::default().with_max_queue_size(queue))
+        .build()
+        .expect("pipeline");
+    let tracer = pipeline.tracer("outage");
+    let baseline = rss_bytes();
+    let mut peak = baseline;
+    let started = Instant::now();
+    let mut made = 0u64;
+    let attributes = common::attributes();
+    while started.elapsed() < duration {
+        let due = (started.elapsed().as_secs_f64() * rate_per_second as f64) as u64;
+        while made < due {
+            let mut span = tracer.start("POST /api/v1/orders");
+            span.set_attributes(attributes.iter().cloned());
+            span.end();
+            made += 1;
+        }
+        peak = peak.max(rss_bytes());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    pipeline.shutdown(Duration::from_millis(100));
+    // The queue budget: the queue full of spans like these.
+    let budget = queue as f64 * (std::mem::size_of::<SpanData>() + 600) as f64;
+    ((peak - baseline) as f64 / 1_048_576.0, budget / 1_048_576.0)
+}
+
+fn compression(rounds: usize) -> Vec<(Compression, f64, f64)> {
+    let body = SpanEncoder::new().encode(&common::spans(512), &common::resource());
+    [Compression::None, Compression::Gzip, Compression::Zstd]
+        .into_iter()
+        .map(|compression| {
+            let started = Instant::now();
+            let mut size = 0;
+            for _ in 0..rounds {
+                size = compression.compress(&body).expect("compress").len();
+            }
+            let ns_per_span = started.elapsed().as_nanos() as f64 / (rounds * 512) as f64;
+            (compression, size as f64 / 512.0, ns_per_span)
+        })
+        .collect()
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let seconds = if quick { 2 } else { 10 };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut rows = Vec::new();
+
+    let (ours, reference) = encode_cost(if quick { 40 } else { 400 });
+    rows.push(row(
+        "1. encode, ns per span (8 attributes, 2 events)",
+        ours,
+        Some(reference),
+        "ns",
+        false,
+    ));
+
+    let (ours, reference) = runtime.block_on(async {
+        (
+            throughput_ours(Duration::from_secs(seconds)).await,
+            throughput_reference(Duration::from_secs(seconds)).await,
+        )
+    });
+    rows.push(row(
+        format!("2. end-to-end spans/s delivered ({seconds} s, 1 producer)"),
+        ours.delivered_per_second,
+        Some(reference.delivered_per_second),
+        "/s",
+        true,
+    ));
+    rows.push(row(
+        "2. spans dropped",
+        ours.dropped as f64,
+        Some(reference.dropped as f64),
+        "",
+        false,
+    ));
+    rows.push(row(
+        "2. CPU s per million spans (process)",
+        ours.cpu_per_million,
+        Some(reference.cpu_per_million),
+        "s",
+        false,
+    ));
+
+    for (threads, ours, sdk) in end_costs(if quick { 100_000 } else { 1_000_000 }) {
+        rows.push(row(
+            format!("3. span end, ns per span, {threads} thread(s)"),
+            ours,
+            Some(sdk),
+            "ns",
+            false,
+        ));
+    }
+
+    let (grown, budget) = outage_memory(Duration::from_secs(if quick { 3 } else { 30 }), 20_000);
+    rows.push(row(
+        "4. RSS growth in an outage, MiB (20k spans/s)",
+        grown,
+        None,
+        "MiB",
+        false,
+    ));
+    rows.push(row(
+        "4. queue budget + 20 MiB, MiB",
+        budget + 20.0,
+        None,
+        "MiB",
+        false,
+    ));
+
+    for (compression, bytes, ns) in compression(if quick { 20 } else { 200 }) {
+        rows.push(row(
+            format!("5. bytes per span on the wire, {compression}"),
+            bytes,
+            None,
+            "B",
+            false,
+        ));
+        rows.push(row(
+            format!("5. compression CPU, ns per span, {compression}"),
+            ns,
+            None,
+            "ns",
+            false,
+        ));
+    }
+
+    println!(
+        "\n{:<52} {:>14} {:>14} {:>8}",
+        "benchmark", "otlp-rust", "reference", "ratio"
+    );
+    for row in rows {
+        let reference = row
+            .reference
+            .map_or_else(|| "-".to_owned(), |r| format!("{r:.1}{}", row.unit));
+        let ratio = match row.reference {
+            Some(r) if row.higher_is_better && r > 0.0 => format!("{:.2}x", row.ours / r),
+            Some(r) if !row.higher_is_better && row.ours > 0.0 => format!("{:.2}x", r / row.ours),
+            Some(_) => "∞".to_owned(),
+            None => String::new(),
+        };
+        println!(
+            "{:<52} {:>14} {:>14} {:>8}",
+            row.name,
+            format!("{:.1}{}", row.ours, row.unit),
+            reference,
+            ratio
+        );
+    }
+    println!("\nratio: how many times better otlp-rust is (reference / ours for costs, ours / reference for rates)");
+}
