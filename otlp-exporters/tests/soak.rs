@@ -1,0 +1,114 @@
+//! A bounded soak run: a fixed offered load with a collector outage in the middle. The report
+//! must add up exactly, and delivery must resume soon after the collector returns.
+//!
+//! 15 s by default (as in CI); `OTLP_SOAK_SECONDS=60 cargo test -p otlp-exporters --test soak`
+//! for the full run.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry::trace::Tracer as _;
+use otlp_core::Signal;
+use otlp_exporters::OtlpPipeline;
+use otlp_reliability::retry::RetryConfig;
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
+    let seconds: u64 = std::env::var("OTLP_SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
+    let third = Duration::from_secs(seconds) / 3;
+    let max_backoff = Duration::from_millis(500);
+    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
+        .await
+        .unwrap();
+    let addr = receiver.grpc_addr();
+    let pipeline = Arc::new(
+        OtlpPipeline::builder()
+            .with_endpoint(receiver.grpc_endpoint())
+            .with_retry(
+                RetryConfig::default()
+                    .with_max_attempts(1000)
+                    .with_backoff(Duration::from_millis(50), max_backoff, 2.0)
+                    .with_total_timeout(Duration::from_secs(seconds * 2))
+                    .with_budget(None),
+            )
+            .with_circuit_breaker(None)
+            .build()
+            .unwrap(),
+    );
+
+    // 1,000 spans per second from one thread, for the whole run.
+    let stop = Arc::new(AtomicBool::new(false));
+    let offered = Arc::new(AtomicU64::new(0));
+    let producer = {
+        let (pipeline, stop, offered) = (
+            Arc::clone(&pipeline),
+            Arc::clone(&stop),
+            Arc::clone(&offered),
+        );
+        std::thread::spawn(move || {
+            let tracer = pipeline.tracer("soak");
+            let started = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                let due = (started.elapsed().as_secs_f64() * 1000.0) as u64;
+                while offered.load(Ordering::Relaxed) < due {
+                    tracer.in_span("soak-op", |_| {});
+                    offered.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+
+    tokio::time::sleep(third).await;
+    let before_outage = receiver.counts().spans;
+    assert!(before_outage > 0, "spans flow before the outage");
+    receiver.shutdown().await;
+    tokio::time::sleep(third).await;
+    let restarted = Receiver::start(ReceiverConfig {
+        grpc_addr: addr,
+        keep_requests: false,
+        ..ReceiverConfig::default()
+    })
+    .await
+    .unwrap();
+    let back = Instant::now();
+    assert!(
+        restarted
+            .wait_for_items(Signal::Traces, 1, Duration::from_secs(10))
+            .await
+    );
+    let resumed_after = back.elapsed();
+    tokio::time::sleep(third).await;
+    stop.store(true, Ordering::Relaxed);
+    producer.join().unwrap();
+
+    let report = pipeline.shutdown(Duration::from_secs(10));
+    let stats = pipeline.stats().spans;
+    let delivered = (before_outage + restarted.counts().spans) as u64;
+    assert_eq!(stats.offered, offered.load(Ordering::Relaxed));
+    assert!(stats.balanced(), "{stats:?}");
+    assert_eq!(stats.queued + stats.in_flight, 0);
+    assert_eq!(
+        stats.exported + stats.rejected,
+        delivered,
+        "the receiver got exactly what was counted as exported"
+    );
+    assert_eq!(
+        stats.offered,
+        delivered + stats.dropped(),
+        "{stats:?} {report:?}"
+    );
+    // Generous: one backoff interval plus scheduling, not a benchmark.
+    assert!(
+        resumed_after <= max_backoff + Duration::from_secs(2),
+        "delivery resumed after {resumed_after:?}"
+    );
+    println!("soak: {stats:?}, resumed {resumed_after:?} after the collector returned");
+}
