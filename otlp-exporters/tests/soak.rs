@@ -24,9 +24,19 @@ async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
         .unwrap_or(15);
     let third = Duration::from_secs(seconds) / 3;
     let max_backoff = Duration::from_millis(500);
-    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
-        .await
-        .unwrap();
+    // Both receivers (before and after the outage) count into one total.
+    let arrived = Arc::new(AtomicU64::new(0));
+    let counting = |arrived: &Arc<AtomicU64>| {
+        let arrived = Arc::clone(arrived);
+        ReceiverConfig::default()
+            .with_keep_requests(false)
+            .with_on_receive(move |received| {
+                if received.payload.signal() == Signal::Traces {
+                    arrived.fetch_add(received.payload.items() as u64, Ordering::SeqCst);
+                }
+            })
+    };
+    let receiver = Receiver::start(counting(&arrived)).await.unwrap();
     let addr = receiver.grpc_addr();
     let pipeline = Arc::new(
         OtlpPipeline::builder()
@@ -73,8 +83,7 @@ async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
     tokio::time::sleep(third).await;
     let restarted = Receiver::start(ReceiverConfig {
         grpc_addr: addr,
-        keep_requests: false,
-        ..ReceiverConfig::default()
+        ..counting(&arrived)
     })
     .await
     .unwrap();
@@ -91,18 +100,25 @@ async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
 
     let report = pipeline.shutdown(Duration::from_secs(10));
     let stats = pipeline.stats().spans;
-    let delivered = (before_outage + restarted.counts().spans) as u64;
+    let delivered = arrived.load(Ordering::SeqCst);
     assert_eq!(stats.offered, offered.load(Ordering::Relaxed));
     assert!(stats.balanced(), "{stats:?}");
     assert_eq!(stats.queued + stats.in_flight, 0);
-    assert_eq!(
-        stats.exported + stats.rejected,
-        delivered,
-        "the receiver got exactly what was counted as exported"
+    // At least once: a request the receiver took while it was being stopped may come again
+    // (its answer was lost), so duplicates are possible, bounded by the batches in flight.
+    let exported = stats.exported + stats.rejected;
+    assert!(
+        delivered >= exported,
+        "{delivered} arrived, {exported} counted as exported"
+    );
+    assert!(
+        delivered - exported <= 512,
+        "{} duplicates",
+        delivered - exported
     );
     assert_eq!(
         stats.offered,
-        delivered + stats.dropped(),
+        exported + stats.dropped(),
         "{stats:?} {report:?}"
     );
     // Generous: one backoff interval plus scheduling, not a benchmark.

@@ -115,6 +115,31 @@ async fn an_unrelated_ca_is_refused_as_a_tls_error() {
 }
 
 #[tokio::test]
+async fn an_expired_server_certificate_is_refused_as_a_tls_error() {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let expired = params.signed_by(&key, &ca).unwrap();
+    let tls = ServerTls {
+        certificate_pem: expired.pem().into_bytes(),
+        key_pem: key.serialize_pem().into_bytes(),
+        client_ca_pem: None,
+    };
+    let receiver = Receiver::start(ReceiverConfig::default().with_tls(tls))
+        .await
+        .unwrap();
+    let client = TlsConfig::new().with_ca_pem("test CA", ca.pem()).unwrap();
+    for (name, transport) in transports(&receiver, client) {
+        let error = tls_error(send(&transport).await, name);
+        assert!(error.to_string().contains("expired"), "{name}: {error}");
+    }
+}
+
+#[tokio::test]
 async fn mutual_tls_requires_a_client_certificate() {
     let pki = pki();
     let receiver = Receiver::start(ReceiverConfig::default().with_tls(server_tls(&pki, true)))
