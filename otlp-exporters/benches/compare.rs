@@ -5,7 +5,7 @@
 //! Rows: (1) encode cost per span; (2) sustained end-to-end throughput into an in-process
 //! receiver, with drops and CPU per million spans; (3) the cost of ending a span at 1 and 2
 //! producer threads; (4) peak RSS during a collector outage against the queue budget;
-//! (5) bytes and CPU per span with none, gzip and zstd.
+//! (5) bytes and CPU per span with none, gzip and zstd; (6) the disk spool's cost per request.
 
 mod common;
 
@@ -313,6 +313,30 @@ fn compression(rounds: usize) -> Vec<(Compression, f64, f64)> {
         .collect()
 }
 
+/// Microseconds to append one request of 512 encoded spans to the disk spool (with fsync) and
+/// acknowledge it.
+fn spool_cost(rounds: usize) -> f64 {
+    use otlp_batch::spool::{Spool, SpoolConfig};
+    let dir = std::env::temp_dir().join(format!("otlp-bench-spool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spool = Spool::open(SpoolConfig::new(&dir)).expect("spool");
+    let body = SpanEncoder::new().encode(&common::spans(512), &common::resource());
+    let request = otlp_core::ExportRequest::new(
+        otlp_core::Signal::Traces,
+        otlp_core::Encoding::Protobuf,
+        body,
+        512,
+    );
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let id = spool.append(&request).expect("append");
+        spool.ack(id).expect("ack");
+    }
+    let micros = started.elapsed().as_secs_f64() * 1e6 / rounds as f64;
+    let _ = std::fs::remove_dir_all(&dir);
+    micros
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let seconds = if quick { 2 } else { 10 };
@@ -402,6 +426,14 @@ fn main() {
             false,
         ));
     }
+
+    rows.push(row(
+        "6. spool append (fsync) + ack, µs per 512-span request",
+        spool_cost(if quick { 50 } else { 500 }),
+        None,
+        "µs",
+        false,
+    ));
 
     println!(
         "\n{:<52} {:>14} {:>14} {:>8}",

@@ -10,6 +10,10 @@ use serde_json::Value;
 use super::resolver::{Resolution, Resolver};
 
 /// Endpoints of a service registered in Consul, healthy instances only.
+///
+/// Consul itself cannot run in this project's test environment; the tests run this resolver
+/// against a server that answers exactly as Consul's documented health API does (the
+/// `X-Consul-Index` header, `index` and `wait` blocking queries, `passing` filtering).
 #[derive(Debug, Clone)]
 pub struct ConsulResolver {
     agent: reqwest::Url,
