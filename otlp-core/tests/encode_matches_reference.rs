@@ -11,7 +11,7 @@ use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_sc
 use opentelemetry_sdk::logs::LogBatch;
 use opentelemetry_sdk::Resource;
 use otlp_core::encode::{
-    decode, encode_logs, encode_metrics, encode_spans, EncodeOptions, SpanEncoder,
+    decode, encode_logs, encode_metrics, encode_spans, EncodeOptions, LogEncoder, SpanEncoder,
 };
 use otlp_core::proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_core::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -59,6 +59,28 @@ proptest! {
         let bytes = encoder.encode(&spans, &resource);
         let decoded: ExportTraceServiceRequest = decode(Encoding::Protobuf, &bytes).unwrap();
         prop_assert_eq!(decoded, reference);
+    }
+
+    #[test]
+    fn the_direct_log_encoder_decodes_to_the_reference(
+        specs in prop::collection::vec(support::log_spec(), 0..20),
+        resource in support::resource(),
+    ) {
+        let records = support::log_records(&specs);
+        let pairs: Vec<_> = records.iter().map(|(r, s)| (r, s)).collect();
+        let reference = ExportLogsServiceRequest {
+            resource_logs: if pairs.is_empty() {
+                Vec::new()
+            } else {
+                group_logs_by_resource_and_scope(&LogBatch::new(&pairs), &ResourceAttributesWithSchema::from(&resource))
+            },
+        };
+        let mut encoder = LogEncoder::new();
+        let _ = encoder.encode(&pairs, &resource);
+        let bytes = encoder.encode(&pairs, &resource);
+        let decoded: ExportLogsServiceRequest = decode(Encoding::Protobuf, &bytes).unwrap();
+        // The reference groups scopes through a HashMap: scope order is not part of the contract.
+        prop_assert_eq!(scopes_sorted(decoded), scopes_sorted(reference));
     }
 
     #[test]

@@ -151,6 +151,7 @@ fn logs_follow_the_otlp_json_rules() {
         attributes: vec![KeyValue::new("order.id", "A-17")],
         trace: Some(server_span().span_context),
         scope: InstrumentationScope::builder("payment-service").build(),
+        target: None,
     };
     let records = support::log_records(&[spec]);
     let pairs: Vec<_> = records.iter().map(|(r, s)| (r, s)).collect();

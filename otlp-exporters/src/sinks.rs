@@ -18,8 +18,8 @@ use opentelemetry_sdk::Resource;
 use otlp_batch::spool::{Spool, SpooledRequest};
 use otlp_batch::{Batch, LogItem};
 use otlp_core::encode::{
-    encode_message, encode_spans, logs_message, metrics_message, spans_message, EncodeOptions,
-    OtlpMessage,
+    encode_logs, encode_message, encode_spans, logs_message, metrics_message, spans_message,
+    EncodeOptions, OtlpMessage,
 };
 use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
 use otlp_transport::balance::{trace_key, Balancer};
@@ -201,10 +201,17 @@ impl SignalSender {
             .iter()
             .map(|item| (&item.record, &item.scope))
             .collect();
-        self.prepare(
-            logs_message(&LogBatch::new(&pairs), resource),
-            Telemetry::Logs,
-        )
+        let batch = LogBatch::new(&pairs);
+        match &self.route {
+            Route::Otlp { options, .. } => {
+                let encoded = encode_logs(&batch, resource, options)?;
+                Ok(Prepared::Requests {
+                    requests: encoded.requests,
+                    too_large: encoded.too_large,
+                })
+            }
+            Route::Custom { .. } => self.prepare(logs_message(&batch, resource), Telemetry::Logs),
+        }
     }
 
     fn metrics(&self, metrics: &ResourceMetrics) -> Result<Prepared, BoxError> {

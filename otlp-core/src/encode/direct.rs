@@ -16,17 +16,17 @@ use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 
-const VARINT: u32 = 0;
-const FIXED64: u32 = 1;
-const LENGTH: u32 = 2;
-const FIXED32: u32 = 5;
+pub(super) const VARINT: u32 = 0;
+pub(super) const FIXED64: u32 = 1;
+pub(super) const LENGTH: u32 = 2;
+pub(super) const FIXED32: u32 = 5;
 
 fn varint_len(value: u64) -> usize {
     ((64 - (value | 1).leading_zeros()) as usize).div_ceil(7)
 }
 
 /// Something protobuf is written to: a buffer, or a counter that only measures.
-trait Wire: Sized {
+pub(super) trait Wire: Sized {
     fn raw(&mut self, bytes: &[u8]);
     fn varint(&mut self, value: u64);
     fn fixed64(&mut self, value: u64);
@@ -71,7 +71,7 @@ trait Wire: Sized {
 }
 
 /// Measures instead of writing.
-struct Count(usize);
+pub(super) struct Count(pub(super) usize);
 
 impl Wire for Count {
     fn raw(&mut self, bytes: &[u8]) {
@@ -117,7 +117,7 @@ impl Wire for BytesMut {
 }
 
 /// A protobuf message whose fields can be written to any [`Wire`].
-trait Encode {
+pub(super) trait Encode {
     fn encode<W: Wire>(&self, w: &mut W);
 }
 
@@ -180,7 +180,7 @@ impl Encode for OwnedString<'_> {
     }
 }
 
-struct KeyValueMsg<'a>(&'a str, &'a Value);
+pub(super) struct KeyValueMsg<'a>(pub(super) &'a str, pub(super) &'a Value);
 
 impl Encode for KeyValueMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
@@ -189,13 +189,17 @@ impl Encode for KeyValueMsg<'_> {
     }
 }
 
-fn attributes<'a, W: Wire>(w: &mut W, field: u32, attributes: impl Iterator<Item = &'a KeyValue>) {
+pub(super) fn attributes<'a, W: Wire>(
+    w: &mut W,
+    field: u32,
+    attributes: impl Iterator<Item = &'a KeyValue>,
+) {
     for kv in attributes {
         w.message(field, &KeyValueMsg(kv.key.as_str(), &kv.value));
     }
 }
 
-fn nanos(time: SystemTime) -> u64 {
+pub(super) fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
@@ -301,7 +305,7 @@ impl Encode for SpanMsg<'_> {
     }
 }
 
-struct ScopeMsg<'a>(&'a InstrumentationScope);
+pub(super) struct ScopeMsg<'a>(pub(super) &'a InstrumentationScope);
 
 impl Encode for ScopeMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
@@ -333,7 +337,7 @@ impl Encode for ScopeSpansMsg<'_> {
     }
 }
 
-struct ResourceMsg<'a>(&'a Resource);
+pub(super) struct ResourceMsg<'a>(pub(super) &'a Resource);
 
 impl Encode for ResourceMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {

@@ -6,10 +6,12 @@
 //! so the span path can move to a direct encoder without changing callers.
 
 mod direct;
+mod direct_logs;
 mod json;
 mod sdk;
 
 pub use direct::SpanEncoder;
+pub use direct_logs::LogEncoder;
 pub use json::{decode_json, to_json};
 pub use sdk::{logs_message, metrics_message, spans_message};
 
@@ -167,6 +169,24 @@ pub fn encode_logs(
     resource: &Resource,
     options: &EncodeOptions,
 ) -> Result<Encoded, Error> {
+    let records: Vec<_> = batch.iter().collect();
+    if options.encoding == Encoding::Protobuf && !records.is_empty() {
+        thread_local! {
+            static ENCODER: std::cell::RefCell<LogEncoder> = std::cell::RefCell::new(LogEncoder::new());
+        }
+        let body = ENCODER.with(|encoder| encoder.borrow_mut().encode(&records, resource));
+        if body.len() <= options.max_request_bytes {
+            return Ok(Encoded {
+                requests: vec![ExportRequest::new(
+                    Signal::Logs,
+                    Encoding::Protobuf,
+                    body,
+                    records.len(),
+                )],
+                too_large: 0,
+            });
+        }
+    }
     encode_message(logs_message(batch, resource), options)
 }
 

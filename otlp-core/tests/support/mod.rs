@@ -178,6 +178,7 @@ pub struct LogSpec {
     pub attributes: Vec<KeyValue>,
     pub trace: Option<SpanContext>,
     pub scope: InstrumentationScope,
+    pub target: Option<&'static str>,
 }
 
 pub fn log_spec() -> impl Strategy<Value = LogSpec> {
@@ -188,15 +189,19 @@ pub fn log_spec() -> impl Strategy<Value = LogSpec> {
         attributes(5),
         prop::option::of(span_context()),
         scope(),
+        prop::option::of(prop_oneof![Just("app::handlers"), Just("app::db")]),
     )
-        .prop_map(|(body, severity, time, attributes, trace, scope)| LogSpec {
-            body,
-            severity,
-            time,
-            attributes,
-            trace,
-            scope,
-        })
+        .prop_map(
+            |(body, severity, time, attributes, trace, scope, target)| LogSpec {
+                body,
+                severity,
+                time,
+                attributes,
+                trace,
+                scope,
+                target,
+            },
+        )
 }
 
 /// Builds SDK log records the way a logger does.
@@ -213,6 +218,9 @@ pub fn log_records(specs: &[LogSpec]) -> Vec<(SdkLogRecord, InstrumentationScope
             record.set_observed_timestamp(spec.time);
             for kv in &spec.attributes {
                 record.add_attribute(kv.key.clone(), any_value(&kv.value));
+            }
+            if let Some(target) = spec.target {
+                record.set_target(target);
             }
             if let Some(context) = &spec.trace {
                 record.set_trace_context(
