@@ -319,6 +319,36 @@ impl SignalSender {
     }
 }
 
+impl SignalSender {
+    /// For the SDK exporter traits: sends a batch prepared on the caller's thread on the
+    /// pipeline runtime, waits, and fails unless every item was accepted, rejected by the
+    /// collector, or kept in the spool.
+    async fn export_on(
+        &self,
+        runtime: &Handle,
+        prepared: Result<Prepared, BoxError>,
+        what: &str,
+    ) -> OTelSdkResult {
+        let prepared = prepared.map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        let items = prepared.items();
+        let sender = self.clone();
+        let outcome = runtime
+            .spawn(async move { sender.send(prepared).await })
+            .await
+            .map_err(|e| {
+                OTelSdkError::InternalFailure(format!("{what} export task failed: {e}"))
+            })?;
+        let settled = outcome.accepted + outcome.rejected + outcome.deferred;
+        if settled < items {
+            return Err(OTelSdkError::InternalFailure(format!(
+                "{} of {items} {what} were not delivered",
+                items - settled
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The span batch processor's exporter.
 #[derive(Clone)]
 pub(crate) struct SpanSink(pub(crate) SignalSender);
@@ -382,27 +412,10 @@ impl std::fmt::Debug for OtlpMetricExporter {
 
 impl PushMetricExporter for OtlpMetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        let prepared = self
-            .sender
-            .metrics(metrics)
-            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
-        let items = prepared.items();
-        let sender = self.sender.clone();
-        let outcome = self
-            .runtime
-            .spawn(async move { sender.send(prepared).await })
+        let prepared = self.sender.metrics(metrics);
+        self.sender
+            .export_on(&self.runtime, prepared, "data points")
             .await
-            .map_err(|e| {
-                OTelSdkError::InternalFailure(format!("metrics export task failed: {e}"))
-            })?;
-        let settled = outcome.accepted + outcome.rejected;
-        if settled < items {
-            return Err(OTelSdkError::InternalFailure(format!(
-                "{} of {items} data points were not delivered",
-                items - settled
-            )));
-        }
-        Ok(())
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -433,32 +446,12 @@ impl std::fmt::Debug for OtlpSpanExporter {
     }
 }
 
-fn settled(outcome: ExportOutcome, items: usize, what: &str) -> OTelSdkResult {
-    let settled = outcome.accepted + outcome.rejected;
-    if settled < items {
-        Err(OTelSdkError::InternalFailure(format!(
-            "{} of {items} {what} were not delivered",
-            items - settled
-        )))
-    } else {
-        Ok(())
-    }
-}
-
 impl opentelemetry_sdk::trace::SpanExporter for OtlpSpanExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let items = batch.len();
-        let prepared = self
-            .sender
-            .spans(batch, &self.resource)
-            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
-        let sender = self.sender.clone();
-        let outcome = self
-            .runtime
-            .spawn(async move { sender.send(prepared).await })
+        let prepared = self.sender.spans(batch, &self.resource);
+        self.sender
+            .export_on(&self.runtime, prepared, "spans")
             .await
-            .map_err(|e| OTelSdkError::InternalFailure(format!("span export task failed: {e}")))?;
-        settled(outcome, items, "spans")
     }
 
     fn set_resource(&mut self, resource: &Resource) {
@@ -489,18 +482,10 @@ impl opentelemetry_sdk::logs::LogExporter for OtlpLogExporter {
                 scope: scope.clone(),
             })
             .collect();
-        let count = items.len();
-        let prepared = self
-            .sender
-            .logs(&items, &self.resource)
-            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
-        let sender = self.sender.clone();
-        let outcome = self
-            .runtime
-            .spawn(async move { sender.send(prepared).await })
+        let prepared = self.sender.logs(&items, &self.resource);
+        self.sender
+            .export_on(&self.runtime, prepared, "log records")
             .await
-            .map_err(|e| OTelSdkError::InternalFailure(format!("log export task failed: {e}")))?;
-        settled(outcome, count, "log records")
     }
 
     fn set_resource(&mut self, resource: &Resource) {
