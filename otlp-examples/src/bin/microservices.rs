@@ -23,10 +23,9 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::logs::SdkLogger;
 use opentelemetry_sdk::trace::SdkTracer;
-use otlp_core::Signal;
 use otlp_examples::cli::Args;
 use otlp_examples::propagation;
-use otlp_examples::target::Target;
+use otlp_examples::target::{deliver, Expect, Target};
 use otlp_examples::waterfall;
 use otlp_exporters::OtlpPipeline;
 
@@ -325,40 +324,22 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\n{succeeded} of {requests} orders completed; flushing telemetry...");
 
-    let mut undelivered = 0;
-    for (instance, pipeline) in &pipelines {
-        let report = pipeline.shutdown(Duration::from_secs(10));
-        if !report.completed {
-            eprintln!(
-                "  {instance}: {} items not delivered ({report:?})",
-                report.undelivered
-            );
-        }
-        undelivered += report.undelivered;
-    }
-    if undelivered > 0 {
-        return Err(format!("{undelivered} spans or log records could not be delivered").into());
-    }
-
-    let expected_spans = requests * 9;
-    let Some(receiver) = target.receiver() else {
+    let expect = Expect {
+        spans: requests * 9,
+        log_records: requests * 5,
+        ..Expect::default()
+    };
+    let all: Vec<&OtlpPipeline> = pipelines.iter().map(|(_, pipeline)| pipeline).collect();
+    let Some(received) = deliver(&target, &all, expect).await? else {
         println!(
-            "✅ {expected_spans} spans and {} log records delivered to the collector",
-            requests * 5
+            "✅ {} spans and {} log records delivered to the collector",
+            expect.spans, expect.log_records
         );
         return Ok(());
     };
-    if !receiver
-        .wait_for_items(Signal::Traces, expected_spans, Duration::from_secs(10))
-        .await
-    {
-        return Err(format!(
-            "the receiver got {} of {expected_spans} spans",
-            receiver.counts().spans
-        )
-        .into());
-    }
-    let received = receiver.received();
+    let Some(receiver) = target.receiver() else {
+        return Ok(());
+    };
     let spans = waterfall::spans(&received);
     let traces = waterfall::traces(&spans);
     println!(
