@@ -110,6 +110,93 @@ fn encode_cost(rounds: usize) -> (f64, f64) {
     (ours, reference)
 }
 
+/// Makes spans on one thread at `rate` per second for `duration`; returns how many.
+fn produce_at(tracer: &impl opentelemetry::trace::Tracer, rate: u64, duration: Duration) -> u64 {
+    let attributes = common::attributes();
+    let started = Instant::now();
+    let mut made = 0;
+    while started.elapsed() < duration {
+        let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
+        while made < due {
+            let mut span = tracer.start("POST /api/v1/orders");
+            span.set_attributes(attributes.iter().cloned());
+            span.add_event("cache.miss", vec![]);
+            span.add_event("db.query", vec![]);
+            span.end();
+            made += 1;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    made
+}
+
+/// Spans lost at a fixed offered `rate`: ours (`reference == false`) or the upstream exporter.
+async fn lost_at(rate: u64, duration: Duration, reference: bool) -> u64 {
+    use opentelemetry_otlp::WithExportConfig;
+    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
+        .await
+        .expect("receiver");
+    let made = if reference {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(receiver.grpc_endpoint())
+            .build()
+            .expect("upstream exporter");
+        let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_queue_size(2048)
+                    .with_max_export_batch_size(512)
+                    .build(),
+            )
+            .build();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .build();
+        let made =
+            tokio::task::block_in_place(|| produce_at(&provider.tracer("bench"), rate, duration));
+        let _ = tokio::task::block_in_place(|| provider.shutdown());
+        made
+    } else {
+        let pipeline = OtlpPipeline::builder()
+            .with_endpoint(receiver.grpc_endpoint())
+            .build()
+            .expect("pipeline");
+        let made =
+            tokio::task::block_in_place(|| produce_at(&pipeline.tracer("bench"), rate, duration));
+        pipeline.shutdown(Duration::from_secs(30));
+        made
+    };
+    made.saturating_sub(receiver.counts().spans as u64)
+}
+
+/// The highest offered rate (spans/s) that loses nothing, found by doubling then bisecting.
+async fn sustained(duration: Duration, reference: bool) -> f64 {
+    let (mut good, mut bad) = (0u64, 0u64);
+    let mut rate = 25_000;
+    while rate <= 3_200_000 {
+        if lost_at(rate, duration, reference).await == 0 {
+            good = rate;
+            rate *= 2;
+        } else {
+            bad = rate;
+            break;
+        }
+    }
+    if bad == 0 {
+        return good as f64;
+    }
+    for _ in 0..3 {
+        let middle = (good + bad) / 2;
+        if lost_at(middle, duration, reference).await == 0 {
+            good = middle;
+        } else {
+            bad = middle;
+        }
+    }
+    good as f64
+}
+
 /// Makes spans on one thread as fast as it can for `duration`; returns how many.
 fn produce(tracer: &impl opentelemetry::trace::Tracer, duration: Duration) -> u64 {
     let attributes = common::attributes();
@@ -376,6 +463,21 @@ fn main() {
         "",
         false,
     ));
+    if !quick {
+        let (ours, reference) = runtime.block_on(async {
+            (
+                sustained(Duration::from_secs(2), false).await,
+                sustained(Duration::from_secs(2), true).await,
+            )
+        });
+        rows.push(row(
+            "2. highest drop-free offered rate, spans/s",
+            ours,
+            Some(reference),
+            "/s",
+            true,
+        ));
+    }
     rows.push(row(
         "2. CPU s per million spans (process)",
         ours.cpu_per_million,
