@@ -3,7 +3,7 @@
 //! ratios. `--quick` shortens every run.
 //!
 //! Rows: (1) encode cost per span; (2) sustained end-to-end throughput into an in-process
-//! receiver, with drops and CPU per million spans; (3) the cost of ending a span at 1 and 2
+//! collector that only counts spans (`common/counting.rs`), with drops and CPU per million spans; (3) the cost of ending a span at 1 and 2
 //! producer threads; (4) peak RSS during a collector outage against the queue budget;
 //! (5) bytes and CPU per span with none, gzip and zstd; (6) the disk spool's cost per request.
 
@@ -23,7 +23,6 @@ use otlp_batch::{Batch, BatchConfig, BatchProcessor, BatchSpanProcessor, Pipelin
 use otlp_core::encode::SpanEncoder;
 use otlp_core::{BoxError, ExportOutcome};
 use otlp_exporters::OtlpPipeline;
-use otlp_transport::receiver::{Receiver, ReceiverConfig};
 use otlp_transport::Compression;
 use prost::Message;
 
@@ -133,13 +132,11 @@ fn produce_at(tracer: &impl opentelemetry::trace::Tracer, rate: u64, duration: D
 /// Spans lost at a fixed offered `rate`: ours (`reference == false`) or the upstream exporter.
 async fn lost_at(rate: u64, duration: Duration, reference: bool) -> u64 {
     use opentelemetry_otlp::WithExportConfig;
-    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
-        .await
-        .expect("receiver");
+    let receiver = common::counting::CountingCollector::start().await;
     let made = if reference {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
-            .with_endpoint(receiver.grpc_endpoint())
+            .with_endpoint(receiver.endpoint())
             .build()
             .expect("upstream exporter");
         let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
@@ -159,7 +156,7 @@ async fn lost_at(rate: u64, duration: Duration, reference: bool) -> u64 {
         made
     } else {
         let pipeline = OtlpPipeline::builder()
-            .with_endpoint(receiver.grpc_endpoint())
+            .with_endpoint(receiver.endpoint())
             .build()
             .expect("pipeline");
         let made =
@@ -167,7 +164,7 @@ async fn lost_at(rate: u64, duration: Duration, reference: bool) -> u64 {
         pipeline.shutdown(Duration::from_secs(30));
         made
     };
-    made.saturating_sub(receiver.counts().spans as u64)
+    made.saturating_sub(receiver.spans())
 }
 
 /// The highest offered rate (spans/s) that loses nothing, found by doubling then bisecting.
@@ -222,11 +219,9 @@ struct Throughput {
 }
 
 async fn throughput_ours(duration: Duration) -> Throughput {
-    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
-        .await
-        .expect("receiver");
+    let receiver = common::counting::CountingCollector::start().await;
     let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.endpoint())
         .with_batch(BatchConfig::default())
         .build()
         .expect("pipeline");
@@ -236,7 +231,7 @@ async fn throughput_ours(duration: Duration) -> Throughput {
     let made = tokio::task::block_in_place(|| produce(&tracer, duration));
     pipeline.shutdown(Duration::from_secs(30));
     let elapsed = started.elapsed().as_secs_f64();
-    let delivered = receiver.counts().spans as u64;
+    let delivered = receiver.spans();
     Throughput {
         delivered_per_second: delivered as f64 / elapsed,
         dropped: made - delivered,
@@ -246,12 +241,10 @@ async fn throughput_ours(duration: Duration) -> Throughput {
 
 async fn throughput_reference(duration: Duration) -> Throughput {
     use opentelemetry_otlp::WithExportConfig;
-    let receiver = Receiver::start(ReceiverConfig::default().with_keep_requests(false))
-        .await
-        .expect("receiver");
+    let receiver = common::counting::CountingCollector::start().await;
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.endpoint())
         .build()
         .expect("upstream exporter");
     let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
@@ -272,7 +265,7 @@ async fn throughput_reference(duration: Duration) -> Throughput {
     let made = tokio::task::block_in_place(|| produce(&tracer, duration));
     let _ = tokio::task::block_in_place(|| provider.shutdown());
     let elapsed = started.elapsed().as_secs_f64();
-    let delivered = receiver.counts().spans as u64;
+    let delivered = receiver.spans();
     Throughput {
         delivered_per_second: delivered as f64 / elapsed,
         dropped: made.saturating_sub(delivered),

@@ -1,6 +1,8 @@
 //! The span every benchmark uses: 8 attributes and 2 events, as the performance issue sets it.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{

@@ -1,0 +1,178 @@
+//! A collector that only counts spans: a tonic gRPC server for the trace service whose handler
+//! scans the request's wire format for span fields instead of decoding it, so the benchmark
+//! measures the exporters rather than the collector.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BufMut, Bytes};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::{http, BoxFuture, Service};
+use tonic::{Request, Response, Status};
+
+#[derive(Clone, Copy, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        let length = src.remaining();
+        Ok(Some(src.copy_to_bytes(length)))
+    }
+}
+
+fn varint(buf: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = buf.split_first()?;
+        *buf = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Calls `found` with the payload of every length-delimited field numbered `wanted`.
+fn each_field<'a>(mut buf: &'a [u8], wanted: u64, mut found: impl FnMut(&'a [u8])) {
+    while !buf.is_empty() {
+        let Some(key) = varint(&mut buf) else { return };
+        match key & 7 {
+            0 => {
+                if varint(&mut buf).is_none() {
+                    return;
+                }
+            }
+            1 => buf = buf.get(8..).unwrap_or_default(),
+            5 => buf = buf.get(4..).unwrap_or_default(),
+            2 => {
+                let Some(length) = varint(&mut buf) else {
+                    return;
+                };
+                let Some(payload) = buf.get(..length as usize) else {
+                    return;
+                };
+                if key >> 3 == wanted {
+                    found(payload);
+                }
+                buf = &buf[length as usize..];
+            }
+            _ => return,
+        }
+    }
+}
+
+fn count_spans(request: &[u8]) -> u64 {
+    let mut spans = 0;
+    each_field(request, 1, |resource_spans| {
+        each_field(resource_spans, 2, |scope_spans| {
+            each_field(scope_spans, 2, |_| spans += 1)
+        });
+    });
+    spans
+}
+
+#[derive(Clone)]
+struct Counting(Arc<AtomicU64>);
+
+impl tonic::server::NamedService for Counting {
+    const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+}
+
+struct CountSpans(Arc<AtomicU64>);
+
+impl tonic::server::UnaryService<Bytes> for CountSpans {
+    type Response = Bytes;
+    type Future = std::future::Ready<Result<Response<Bytes>, Status>>;
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        self.0
+            .fetch_add(count_spans(request.get_ref()), Ordering::Relaxed);
+        std::future::ready(Ok(Response::new(Bytes::new())))
+    }
+}
+
+impl<B> Service<http::Request<B>> for Counting
+where
+    B: tonic::codegen::Body + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let counter = Arc::clone(&self.0);
+        Box::pin(async move {
+            let mut grpc = tonic::server::Grpc::new(RawCodec);
+            Ok(grpc.unary(CountSpans(counter), request).await)
+        })
+    }
+}
+
+/// A running counting collector.
+pub struct CountingCollector {
+    spans: Arc<AtomicU64>,
+    addr: SocketAddr,
+}
+
+impl CountingCollector {
+    /// Starts it on 127.0.0.1, on the current runtime.
+    pub async fn start() -> CountingCollector {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let spans = Arc::new(AtomicU64::new(0));
+        let service = Counting(Arc::clone(&spans));
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        tokio::spawn(async move {
+            let _ = tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(incoming)
+                .await;
+        });
+        CountingCollector { spans, addr }
+    }
+
+    /// Its gRPC endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Spans counted so far.
+    pub fn spans(&self) -> u64 {
+        self.spans.load(Ordering::Relaxed)
+    }
+}
