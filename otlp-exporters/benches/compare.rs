@@ -129,42 +129,73 @@ fn produce_at(tracer: &impl opentelemetry::trace::Tracer, rate: u64, duration: D
     made
 }
 
-/// Spans lost at a fixed offered `rate`: ours (`reference == false`) or the upstream exporter.
-async fn lost_at(rate: u64, duration: Duration, reference: bool) -> u64 {
-    use opentelemetry_otlp::WithExportConfig;
-    let receiver = common::counting::CountingCollector::start().await;
-    let made = if reference {
+/// One side of the comparison: our pipeline, or the SDK's batch processor in front of the
+/// upstream exporter; same batch size (512) and queue size (2048), both to `endpoint`.
+enum Side {
+    Ours(Box<OtlpPipeline>),
+    Reference(SdkTracerProvider),
+}
+
+impl Side {
+    fn start(reference: bool, endpoint: &str) -> Side {
+        use opentelemetry_otlp::WithExportConfig;
+        if !reference {
+            let pipeline = OtlpPipeline::builder()
+                .with_endpoint(endpoint)
+                .with_service_name("bench")
+                .with_batch(BatchConfig::default())
+                .build()
+                .expect("pipeline");
+            return Side::Ours(Box::new(pipeline));
+        }
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
-            .with_endpoint(receiver.endpoint())
+            .with_endpoint(endpoint)
             .build()
             .expect("upstream exporter");
+        let batch = BatchConfigBuilder::default()
+            .with_max_queue_size(2048)
+            .with_max_export_batch_size(512)
+            .build();
         let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
-            .with_batch_config(
-                BatchConfigBuilder::default()
-                    .with_max_queue_size(2048)
-                    .with_max_export_batch_size(512)
-                    .build(),
-            )
+            .with_batch_config(batch)
             .build();
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(processor)
-            .build();
-        let made =
-            tokio::task::block_in_place(|| produce_at(&provider.tracer("bench"), rate, duration));
-        let _ = tokio::task::block_in_place(|| provider.shutdown());
-        made
-    } else {
-        let pipeline = OtlpPipeline::builder()
-            .with_endpoint(receiver.endpoint())
-            .build()
-            .expect("pipeline");
-        let made =
-            tokio::task::block_in_place(|| produce_at(&pipeline.tracer("bench"), rate, duration));
-        pipeline.shutdown(Duration::from_secs(30));
-        made
-    };
-    made.saturating_sub(receiver.spans())
+        Side::Reference(
+            SdkTracerProvider::builder()
+                .with_span_processor(processor)
+                .with_resource(common::resource())
+                .build(),
+        )
+    }
+
+    fn tracer(&self) -> opentelemetry_sdk::trace::SdkTracer {
+        match self {
+            Side::Ours(pipeline) => pipeline.tracer("bench"),
+            Side::Reference(provider) => provider.tracer("bench"),
+        }
+    }
+
+    /// Flushes and stops (blocking, so it runs off the async workers).
+    fn shutdown(&self) {
+        tokio::task::block_in_place(|| match self {
+            Side::Ours(pipeline) => {
+                pipeline.shutdown(Duration::from_secs(30));
+            }
+            Side::Reference(provider) => {
+                let _ = provider.shutdown();
+            }
+        });
+    }
+}
+
+/// Spans lost at a fixed offered `rate`.
+async fn lost_at(rate: u64, duration: Duration, reference: bool) -> u64 {
+    let collector = common::counting::CountingCollector::start().await;
+    let side = Side::start(reference, &collector.endpoint());
+    let tracer = side.tracer();
+    let made = tokio::task::block_in_place(|| produce_at(&tracer, rate, duration));
+    side.shutdown();
+    made.saturating_sub(collector.spans())
 }
 
 /// The highest offered rate (spans/s) that loses nothing, found by doubling then bisecting.
@@ -218,54 +249,17 @@ struct Throughput {
     cpu_per_million: f64,
 }
 
-async fn throughput_ours(duration: Duration) -> Throughput {
-    let receiver = common::counting::CountingCollector::start().await;
-    let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.endpoint())
-        .with_batch(BatchConfig::default())
-        .build()
-        .expect("pipeline");
+/// Spans made as fast as one thread can for `duration`, and what arrived.
+async fn throughput(reference: bool, duration: Duration) -> Throughput {
+    let collector = common::counting::CountingCollector::start().await;
+    let side = Side::start(reference, &collector.endpoint());
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let tracer = pipeline.tracer("bench");
+    let tracer = side.tracer();
     let made = tokio::task::block_in_place(|| produce(&tracer, duration));
-    pipeline.shutdown(Duration::from_secs(30));
+    side.shutdown();
     let elapsed = started.elapsed().as_secs_f64();
-    let delivered = receiver.spans();
-    Throughput {
-        delivered_per_second: delivered as f64 / elapsed,
-        dropped: made - delivered,
-        cpu_per_million: (cpu_seconds() - cpu) / delivered.max(1) as f64 * 1e6,
-    }
-}
-
-async fn throughput_reference(duration: Duration) -> Throughput {
-    use opentelemetry_otlp::WithExportConfig;
-    let receiver = common::counting::CountingCollector::start().await;
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_tonic()
-        .with_endpoint(receiver.endpoint())
-        .build()
-        .expect("upstream exporter");
-    let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(2048)
-                .with_max_export_batch_size(512)
-                .build(),
-        )
-        .build();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(processor)
-        .with_resource(common::resource())
-        .build();
-    let cpu = cpu_seconds();
-    let started = Instant::now();
-    let tracer = provider.tracer("bench");
-    let made = tokio::task::block_in_place(|| produce(&tracer, duration));
-    let _ = tokio::task::block_in_place(|| provider.shutdown());
-    let elapsed = started.elapsed().as_secs_f64();
-    let delivered = receiver.spans();
+    let delivered = collector.spans();
     Throughput {
         delivered_per_second: delivered as f64 / elapsed,
         dropped: made.saturating_sub(delivered),
@@ -438,8 +432,8 @@ fn main() {
 
     let (ours, reference) = runtime.block_on(async {
         (
-            throughput_ours(Duration::from_secs(seconds)).await,
-            throughput_reference(Duration::from_secs(seconds)).await,
+            throughput(false, Duration::from_secs(seconds)).await,
+            throughput(true, Duration::from_secs(seconds)).await,
         )
     });
     rows.push(row(
