@@ -93,22 +93,33 @@ fn trace_request(trace: u8, spans: usize) -> ExportRequest {
     request.with_routing_key(trace_key(&[trace; 16]))
 }
 
+/// `n` receivers behind a balancer over a static list of their gRPC endpoints.
+async fn balanced(n: usize, strategy: Strategy) -> (Vec<Receiver>, Balancer) {
+    let receivers = receivers(n).await;
+    let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
+    let balancer = Balancer::start(
+        config(strategy),
+        Arc::new(StaticResolver::new(urls)),
+        factory(),
+    )
+    .await;
+    (receivers, balancer)
+}
+
+/// A request of one span, without a routing key.
+fn one_span() -> ExportRequest {
+    support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf)
+}
+
 fn spans_of(receiver: &Receiver) -> usize {
     receiver.counts().spans
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_robin_spreads_within_ten_percent() {
-    let receivers = receivers(3).await;
-    let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
-    let balancer = Balancer::start(
-        config(Strategy::RoundRobin),
-        Arc::new(StaticResolver::new(urls)),
-        factory(),
-    )
-    .await;
+    let (receivers, balancer) = balanced(3, Strategy::RoundRobin).await;
     for _ in 0..300 {
-        let request = support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf);
+        let request = one_span();
         balancer.clone().oneshot(request).await.unwrap();
     }
     for receiver in &receivers {
@@ -119,19 +130,11 @@ async fn round_robin_spreads_within_ten_percent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn least_loaded_uses_every_collector() {
-    let receivers = receivers(3).await;
-    let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
-    let balancer = Balancer::start(
-        config(Strategy::LeastLoaded),
-        Arc::new(StaticResolver::new(urls)),
-        factory(),
-    )
-    .await;
+    let (receivers, balancer) = balanced(3, Strategy::LeastLoaded).await;
     let sends = (0..150).map(|_| {
         let balancer = balancer.clone();
         tokio::spawn(async move {
-            let request =
-                support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf);
+            let request = one_span();
             balancer.oneshot(request).await.unwrap();
         })
     });
@@ -145,14 +148,7 @@ async fn least_loaded_uses_every_collector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_id_affinity_never_splits_a_trace() {
-    let receivers = receivers(3).await;
-    let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
-    let balancer = Balancer::start(
-        config(Strategy::TraceId),
-        Arc::new(StaticResolver::new(urls)),
-        factory(),
-    )
-    .await;
+    let (receivers, balancer) = balanced(3, Strategy::TraceId).await;
     for round in 0..3 {
         for trace in 0..200u8 {
             balancer
@@ -188,20 +184,12 @@ async fn trace_id_affinity_never_splits_a_trace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_a_collector_loses_nothing_and_it_returns_after_a_restart() {
-    let mut receivers = receivers(3).await;
-    let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
-    let balancer = Balancer::start(
-        config(Strategy::RoundRobin),
-        Arc::new(StaticResolver::new(urls)),
-        factory(),
-    )
-    .await;
+    let (mut receivers, balancer) = balanced(3, Strategy::RoundRobin).await;
     let send = |n: usize| {
         let balancer = balancer.clone();
         async move {
             for _ in 0..n {
-                let request =
-                    support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf);
+                let request = one_span();
                 balancer.clone().oneshot(request).await.unwrap();
             }
         }
@@ -262,7 +250,7 @@ async fn dns_re_resolution_follows_a_changed_answer() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(balancer.endpoints().len(), 2);
     for _ in 0..10 {
-        let request = support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf);
+        let request = one_span();
         balancer.clone().oneshot(request).await.unwrap();
     }
     assert_eq!(

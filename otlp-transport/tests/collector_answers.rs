@@ -170,35 +170,22 @@ async fn a_stopped_collector_is_a_retryable_connection_failure() {
 async fn a_slow_collector_runs_into_the_transport_timeout() {
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
     receiver.faults().set_default(Some(Fault::hang()));
-    let grpc = GrpcTransport::new(
-        GrpcConfig::new(receiver.grpc_endpoint()).with_timeout(Duration::from_millis(200)),
-    )
-    .unwrap();
-    let error = *grpc
-        .oneshot(support::request(
-            &support::payload(Signal::Traces, 1),
-            Encoding::Protobuf,
-        ))
-        .await
-        .unwrap_err()
-        .downcast::<Error>()
+    let timeout = Duration::from_millis(200);
+    let grpc = GrpcTransport::new(GrpcConfig::new(receiver.grpc_endpoint()).with_timeout(timeout))
         .unwrap();
-    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
     let http = HttpTransport::new(
         HttpConfig::from_base_endpoint(&receiver.http_endpoint())
             .unwrap()
-            .with_timeout(Duration::from_millis(200)),
+            .with_timeout(timeout),
     )
     .unwrap();
-    let error = *http
-        .oneshot(support::request(
-            &support::payload(Signal::Traces, 1),
-            Encoding::Protobuf,
-        ))
-        .await
-        .unwrap_err()
-        .downcast::<Error>()
-        .unwrap();
-    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
-    assert!(error.is_retryable());
+    let transports: Vec<(&str, Transport)> = vec![
+        ("grpc", BoxCloneService::new(grpc)),
+        ("http", BoxCloneService::new(http)),
+    ];
+    for (name, transport) in transports {
+        let error = error(send(&transport, 1).await);
+        assert_eq!(error.kind(), ErrorKind::Timeout, "{name}: {error}");
+        assert!(error.is_retryable(), "{name}");
+    }
 }
