@@ -1,9 +1,10 @@
 //! [`BatchProcessor`]: the application-facing side of a batch pipeline.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossbeam_utils::CachePadded;
 use opentelemetry_sdk::Resource;
 use otlp_core::{BoxError, ExportOutcome, InvalidSetting};
 use parking_lot::RwLock;
@@ -44,17 +45,43 @@ pub struct FlushReport {
     pub stats: BatchStats,
 }
 
+/// State shared by producers and the worker. What the worker writes on every batch (the
+/// counters, the notifier) sits on cache lines of its own, apart from the fields every push
+/// reads, so that a push does not miss the cache each time the worker finishes a batch.
 pub(crate) struct Shared<T> {
     pub(crate) queue: BoundedQueue<T>,
-    pub(crate) counters: Counters,
+    pub(crate) counters: CachePadded<Counters>,
     pub(crate) config: BatchConfig,
-    pub(crate) wake: Notify,
+    pub(crate) wake: CachePadded<Notify>,
+    /// Set by the producer that wakes the worker, cleared by the worker before it looks at the
+    /// queue: producers notify once per batch rather than on every push.
+    pub(crate) wake_pending: AtomicBool,
     pub(crate) resource: RwLock<Arc<Resource>>,
     shut_down: AtomicBool,
     control: mpsc::UnboundedSender<Control>,
 }
 
 impl<T> Shared<T> {
+    /// Wakes the worker for a ready batch, unless a wake-up is already on its way.
+    ///
+    /// The fence pairs with the one in [`Shared::wake_taken`]: either the worker's last look
+    /// at the queue saw this push, or this load sees its cleared flag and notifies.
+    #[inline]
+    fn wake_worker(&self) {
+        fence(Ordering::SeqCst);
+        if !self.wake_pending.load(Ordering::Relaxed)
+            && !self.wake_pending.swap(true, Ordering::AcqRel)
+        {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Called by the worker when a wake-up arrives, before it looks at the queue.
+    pub(crate) fn wake_taken(&self) {
+        self.wake_pending.store(false, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
     /// Whether a full batch is waiting, by count or by estimated bytes.
     pub(crate) fn batch_ready(&self) -> bool {
         self.queue.len() >= self.config.max_batch_size
@@ -106,9 +133,10 @@ impl<T: BatchItem> BatchProcessor<T> {
         let (control, commands) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             queue: BoundedQueue::new(config.max_queue_size),
-            counters: Counters::default(),
+            counters: CachePadded::new(Counters::default()),
             config,
-            wake: Notify::new(),
+            wake: CachePadded::new(Notify::new()),
+            wake_pending: AtomicBool::new(false),
             resource: RwLock::new(Arc::new(Resource::builder_empty().build())),
             shut_down: AtomicBool::new(false),
             control,
@@ -119,6 +147,7 @@ impl<T: BatchItem> BatchProcessor<T> {
 
     /// Queues an item; returns whether it was queued. A refused or evicted item is counted in
     /// `dropped_queue_full`; after shutdown, items are counted in `dropped_at_shutdown`.
+    #[inline]
     pub fn push(&self, item: T) -> bool {
         let shared = &*self.shared;
         add(&shared.counters.offered, 1);
@@ -146,7 +175,7 @@ impl<T: BatchItem> BatchProcessor<T> {
             }
         };
         if shared.config.strategy != Strategy::Time && shared.batch_ready() {
-            shared.wake.notify_one();
+            shared.wake_worker();
         }
         queued
     }

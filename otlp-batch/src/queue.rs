@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex};
 
 use crate::config::Overflow;
@@ -25,31 +26,31 @@ pub(crate) enum Pushed<T> {
 
 pub(crate) struct BoundedQueue<T> {
     items: ArrayQueue<(T, usize)>,
-    bytes: AtomicUsize,
-    room: Condvar,
-    room_lock: Mutex<()>,
+    bytes: CachePadded<AtomicUsize>,
+    /// Locked by the worker on every batch; padded away from what producers read.
+    room: CachePadded<(Condvar, Mutex<()>)>,
 }
 
 impl<T> BoundedQueue<T> {
     pub(crate) fn new(capacity: usize) -> Self {
         BoundedQueue {
             items: ArrayQueue::new(capacity),
-            bytes: AtomicUsize::new(0),
-            room: Condvar::new(),
-            room_lock: Mutex::new(()),
+            bytes: CachePadded::new(AtomicUsize::new(0)),
+            room: CachePadded::new((Condvar::new(), Mutex::new(()))),
         }
     }
 
     /// Queues `item` (whose estimated size is `bytes`) under `policy`.
+    #[inline]
     pub(crate) fn push(&self, item: T, bytes: usize, policy: Overflow) -> Pushed<T> {
         match policy {
             Overflow::DropNewest => self.try_push(item, bytes),
             Overflow::DropOldest => {
-                self.bytes.fetch_add(bytes, Ordering::Relaxed);
+                self.add_bytes(bytes);
                 match self.items.force_push((item, bytes)) {
                     None => Pushed::Queued,
                     Some((old, old_bytes)) => {
-                        self.bytes.fetch_sub(old_bytes, Ordering::Relaxed);
+                        self.sub_bytes(old_bytes);
                         Pushed::Evicted(old)
                     }
                 }
@@ -58,14 +59,29 @@ impl<T> BoundedQueue<T> {
         }
     }
 
+    #[inline]
     fn try_push(&self, item: T, bytes: usize) -> Pushed<T> {
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.add_bytes(bytes);
         match self.items.push((item, bytes)) {
             Ok(()) => Pushed::Queued,
             Err((item, bytes)) => {
-                self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+                self.sub_bytes(bytes);
                 Pushed::Refused(item)
             }
+        }
+    }
+
+    // Without a byte limit every size is 0: skipping the shared counter then keeps producers
+    // and the worker off one contended cache line.
+    fn add_bytes(&self, bytes: usize) {
+        if bytes > 0 {
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    fn sub_bytes(&self, bytes: usize) {
+        if bytes > 0 {
+            self.bytes.fetch_sub(bytes, Ordering::Relaxed);
         }
     }
 
@@ -76,13 +92,13 @@ impl<T> BoundedQueue<T> {
                 Pushed::Refused(back) => item = back,
                 other => return other,
             }
-            let mut guard = self.room_lock.lock();
+            let mut guard = self.room.1.lock();
             // Re-check under the lock: the worker signals while holding it, so no wake-up is
             // lost between the failed push and the wait.
             if !self.items.is_full() {
                 continue;
             }
-            if self.room.wait_until(&mut guard, deadline).timed_out() {
+            if self.room.0.wait_until(&mut guard, deadline).timed_out() {
                 drop(guard);
                 return self.try_push(item, bytes);
             }
@@ -103,13 +119,13 @@ impl<T> BoundedQueue<T> {
             let Some((item, bytes)) = self.items.pop() else {
                 break;
             };
-            self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.sub_bytes(bytes);
             total += bytes;
             batch.push(item);
         }
         if !batch.is_empty() {
-            let _guard = self.room_lock.lock();
-            self.room.notify_all();
+            let _guard = self.room.1.lock();
+            self.room.0.notify_all();
         }
         batch
     }

@@ -126,6 +126,7 @@ pub(crate) async fn run<T, S>(
                 }
             },
             _ = worker.shared.wake.notified(), if strategy != Strategy::Time => {
+                worker.shared.wake_taken();
                 while worker.shared.batch_ready() {
                     if !worker.export_one(None).await {
                         break;

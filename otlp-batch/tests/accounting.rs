@@ -138,6 +138,49 @@ fn nothing_is_dropped_while_the_load_fits_the_queue() {
     assert_eq!(received, expected, "every item exactly once");
 }
 
+/// With the size strategy and no timer, only producers wake the worker (once per batch, not
+/// per push): a lost wake-up would leave full batches queued. Every full batch must leave
+/// without a flush, however the producers interleave.
+#[test]
+fn full_batches_leave_without_a_flush_under_many_producers() {
+    let runtime = PipelineRuntime::new("test").unwrap();
+    let recorder = Recorder::open();
+    let config = BatchConfig::default()
+        .with_max_queue_size(100_000)
+        .with_max_batch_size(10)
+        .with_max_concurrent_exports(8)
+        .with_strategy(Strategy::Size);
+    let processor = BatchProcessor::new(config, recorder.clone(), runtime.handle()).unwrap();
+    for round in 0..20 {
+        let producers: Vec<_> = (0..4)
+            .map(|p| {
+                let processor = processor.clone();
+                std::thread::spawn(move || {
+                    for i in 0..250 {
+                        processor.push(Item(round * 10_000 + p * 1000 + i));
+                    }
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.join().unwrap();
+        }
+        // 1,000 items a round: exactly 100 full batches, none left for a timer or a flush.
+        let expected = (round + 1) * 1000;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while recorder.received().len() < expected && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            recorder.received().len(),
+            expected,
+            "round {round}: full batches stayed queued: {:?}",
+            processor.stats()
+        );
+    }
+    assert_eq!(processor.stats().dropped(), 0);
+}
+
 #[test]
 fn drop_newest_keeps_the_first_items_and_counts_the_rest() {
     let runtime = PipelineRuntime::new("test").unwrap();

@@ -6,6 +6,9 @@
 //! collector that only counts spans (`common/counting.rs`), with drops and CPU per million spans; (3) the cost of ending a span at 1 and 2
 //! producer threads; (4) peak RSS during a collector outage against the queue budget;
 //! (5) bytes and CPU per span with none, gzip and zstd; (6) the disk spool's cost per request.
+//!
+//! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `end` (row
+//! 3), `ours` or `reference` (row 2's as-fast-as-it-can run for one side).
 
 mod common;
 
@@ -306,35 +309,54 @@ fn end_cost(provider: &SdkTracerProvider, threads: usize, spans_per_thread: u64)
     total.load(Ordering::Relaxed) as f64 / (threads as u64 * spans_per_thread) as f64
 }
 
-fn end_costs(spans_per_thread: u64) -> Vec<(usize, f64, f64)> {
+/// The median of `rounds` alternating runs of each side, so that both see the same noise.
+fn end_costs(spans_per_thread: u64, rounds: usize) -> Vec<(usize, f64, f64)> {
     let runtime = PipelineRuntime::new("bench").expect("runtime");
     let mut out = Vec::new();
     for threads in [1, 2] {
-        let sink = tower::service_fn(|batch: Batch<SpanData>| async move {
-            Ok::<_, BoxError>(ExportOutcome::accepted(batch.items.len()))
-        });
-        let config = BatchConfig::default().with_max_queue_size(1 << 16);
-        let processor = BatchProcessor::new(config, sink, runtime.handle()).expect("processor");
-        let ours = SdkTracerProvider::builder()
-            .with_span_processor(BatchSpanProcessor::new(processor, Duration::from_secs(5)))
-            .build();
-        let ours_cost = end_cost(&ours, threads, spans_per_thread);
-        let _ = ours.shutdown();
-        let sdk_processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(Discard)
-            .with_batch_config(
-                BatchConfigBuilder::default()
-                    .with_max_queue_size(1 << 16)
-                    .build(),
-            )
-            .build();
-        let sdk = SdkTracerProvider::builder()
-            .with_span_processor(sdk_processor)
-            .build();
-        let sdk_cost = end_cost(&sdk, threads, spans_per_thread);
-        let _ = sdk.shutdown();
-        out.push((threads, ours_cost, sdk_cost));
+        let (mut ours, mut sdk) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            ours.push(end_cost_ours(&runtime, threads, spans_per_thread));
+            sdk.push(end_cost_sdk(threads, spans_per_thread));
+        }
+        out.push((threads, median(&mut ours), median(&mut sdk)));
     }
     out
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn end_cost_ours(runtime: &PipelineRuntime, threads: usize, spans_per_thread: u64) -> f64 {
+    let sink = tower::service_fn(|batch: Batch<SpanData>| async move {
+        Ok::<_, BoxError>(ExportOutcome::accepted(batch.items.len()))
+    });
+    let config = BatchConfig::default().with_max_queue_size(1 << 16);
+    let processor = BatchProcessor::new(config, sink, runtime.handle()).expect("processor");
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(BatchSpanProcessor::new(processor, Duration::from_secs(5)))
+        .build();
+    let cost = end_cost(&provider, threads, spans_per_thread);
+    let _ = provider.shutdown();
+    cost
+}
+
+fn end_cost_sdk(threads: usize, spans_per_thread: u64) -> f64 {
+    let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(Discard)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(1 << 16)
+                .build(),
+        )
+        .build();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    let cost = end_cost(&provider, threads, spans_per_thread);
+    let _ = provider.shutdown();
+    cost
 }
 
 /// Peak RSS growth while the collector is down, at a fixed offered load.
@@ -421,6 +443,24 @@ fn main() {
         .expect("runtime");
     let mut rows = Vec::new();
 
+    if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("end") {
+        for (threads, ours, sdk) in end_costs(500_000, 5) {
+            println!("{threads} {ours} {sdk}");
+        }
+        return;
+    }
+    if let Ok(side) = std::env::var("OTLP_BENCH_PROFILE") {
+        let t = runtime.block_on(throughput(
+            side == "reference",
+            Duration::from_secs(seconds),
+        ));
+        println!(
+            "{} {} {}",
+            t.delivered_per_second, t.dropped, t.cpu_per_million
+        );
+        return;
+    }
+
     let (ours, reference) = encode_cost(if quick { 40 } else { 400 });
     rows.push(row(
         "1. encode, ns per span (8 attributes, 2 events)",
@@ -473,7 +513,10 @@ fn main() {
         false,
     ));
 
-    for (threads, ours, sdk) in end_costs(if quick { 100_000 } else { 1_000_000 }) {
+    for (threads, ours, sdk) in end_costs(
+        if quick { 100_000 } else { 500_000 },
+        if quick { 3 } else { 7 },
+    ) {
         rows.push(row(
             format!("3. span end, ns per span, {threads} thread(s)"),
             ours,
