@@ -49,6 +49,14 @@ pub(super) trait Wire: Sized {
         }
     }
 
+    /// A `fixed64` nanosecond timestamp, left out at or before the epoch (where it is 0).
+    fn timestamp(&mut self, field: u32, time: SystemTime) {
+        if time > UNIX_EPOCH {
+            self.key(field, FIXED64);
+            self.fixed64(nanos(time));
+        }
+    }
+
     fn optional_varint(&mut self, field: u32, value: u64) {
         if value != 0 {
             self.key(field, VARINT);
@@ -57,6 +65,17 @@ pub(super) trait Wire: Sized {
     }
 
     fn message<M: Encode>(&mut self, field: u32, message: &M) {
+        let mut count = Count(0);
+        message.encode(&mut count);
+        self.key(field, LENGTH);
+        self.varint(count.0 as u64);
+        message.encode(self);
+    }
+
+    /// A message measured before it is written: for the outer levels of a request, whose
+    /// content is large and whose parts already know their lengths, so that nothing large is
+    /// moved to make room for a length.
+    fn measured<M: Encode>(&mut self, field: u32, message: &M) {
         let mut count = Count(0);
         message.encode(&mut count);
         self.key(field, LENGTH);
@@ -95,9 +114,40 @@ impl Wire for Count {
     fn known<M: Encode>(&mut self, length: usize, _message: &M) {
         self.0 += length;
     }
+
+    /// Only whether the time is after the epoch matters to the size: nothing to convert.
+    fn timestamp(&mut self, field: u32, time: SystemTime) {
+        if time > UNIX_EPOCH {
+            self.0 += varint_len(u64::from(field << 3 | FIXED64)) + 8;
+        }
+    }
 }
 
 impl Wire for BytesMut {
+    /// Writes the message first and its length after: one byte is set aside for the length
+    /// (enough below 128 bytes, which covers attributes, values, events and statuses) and the
+    /// content is moved along only when the length needs more. Measuring first, as the
+    /// default does, would walk every nested message once more per level.
+    fn message<M: Encode>(&mut self, field: u32, message: &M) {
+        self.key(field, LENGTH);
+        let at = self.len();
+        self.put_u8(0);
+        message.encode(self);
+        let length = self.len() - at - 1;
+        if length < 0x80 {
+            self[at] = length as u8;
+            return;
+        }
+        let width = varint_len(length as u64);
+        self.put_bytes(0, width - 1);
+        self.copy_within(at + 1..at + 1 + length, at + width);
+        let mut value = length as u64;
+        for byte in &mut self[at..at + width] {
+            *byte = (value as u8 & 0x7f) | if value >= 0x80 { 0x80 } else { 0 };
+            value >>= 7;
+        }
+    }
+
     fn raw(&mut self, bytes: &[u8]) {
         self.put_slice(bytes);
     }
@@ -215,11 +265,7 @@ struct EventMsg<'a>(&'a opentelemetry::trace::Event);
 impl Encode for EventMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
         let event = self.0;
-        let time = nanos(event.timestamp);
-        if time != 0 {
-            w.key(1, FIXED64);
-            w.fixed64(time);
-        }
+        w.timestamp(1, event.timestamp);
         w.optional_bytes(2, event.name.as_bytes());
         attributes(w, 3, event.attributes.iter());
         w.optional_varint(4, u64::from(event.dropped_attributes_count));
@@ -280,12 +326,8 @@ impl Encode for SpanMsg<'_> {
             SpanKind::Consumer => 5,
         };
         w.optional_varint(6, kind);
-        for (field, time) in [(7, nanos(span.start_time)), (8, nanos(span.end_time))] {
-            if time != 0 {
-                w.key(field, FIXED64);
-                w.fixed64(time);
-            }
-        }
+        w.timestamp(7, span.start_time);
+        w.timestamp(8, span.end_time);
         attributes(w, 9, span.attributes.iter());
         w.optional_varint(10, u64::from(span.dropped_attributes_count));
         for event in span.events.iter() {
@@ -356,7 +398,7 @@ impl Encode for ResourceSpansMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
         w.message(1, &ResourceMsg(self.0));
         for (scope, spans) in self.1 {
-            w.message(2, &ScopeSpansMsg(scope, spans));
+            w.measured(2, &ScopeSpansMsg(scope, spans));
         }
         w.optional_bytes(3, self.0.schema_url().unwrap_or_default().as_bytes());
     }
@@ -403,7 +445,7 @@ impl SpanEncoder {
         count.message(1, &request);
         self.buffer.reserve(count.0);
         if !spans.is_empty() {
-            self.buffer.message(1, &request);
+            self.buffer.measured(1, &request);
         }
         self.buffer.split().freeze()
     }

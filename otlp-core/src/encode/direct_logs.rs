@@ -166,7 +166,7 @@ impl Encode for ResourceLogsMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
         w.message(1, &ResourceMsg(self.0));
         for (key, records) in self.1 {
-            w.message(2, &ScopeLogsMsg(key, records));
+            w.measured(2, &ScopeLogsMsg(key, records));
         }
         w.optional_bytes(3, self.0.schema_url().unwrap_or_default().as_bytes());
     }
@@ -213,7 +213,7 @@ impl LogEncoder {
         count.message(1, &request);
         self.buffer.reserve(count.0);
         if !records.is_empty() {
-            self.buffer.message(1, &request);
+            self.buffer.measured(1, &request);
         }
         self.buffer.split().freeze()
     }

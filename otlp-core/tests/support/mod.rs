@@ -29,6 +29,8 @@ pub fn attribute() -> impl Strategy<Value = KeyValue> {
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
         "[ -~]{0,24}".prop_map(Value::from),
+        // Long enough that the enclosing messages need two- and three-byte lengths.
+        (100usize..20_000).prop_map(|n| Value::from("v".repeat(n))),
         prop::collection::vec(any::<i64>(), 0..4)
             .prop_map(|v| Value::Array(opentelemetry::Array::I64(v))),
         prop::collection::vec(any::<bool>(), 0..3)
