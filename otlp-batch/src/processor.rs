@@ -64,12 +64,14 @@ pub(crate) struct Shared<T> {
 impl<T> Shared<T> {
     /// Wakes the worker for a ready batch, unless a wake-up is already on its way.
     ///
-    /// The fence pairs with the one in [`Shared::wake_taken`]: either the worker's last look
-    /// at the queue saw this push, or this load sees its cleared flag and notifies.
+    /// No fence is needed on this side: the push that made the batch ready was a `SeqCst`
+    /// compare-and-swap on the queue's tail (crossbeam's `ArrayQueue::push`), and the flag is
+    /// read `SeqCst` after it. Against the fence in [`Shared::wake_taken`], either the
+    /// worker's next look at the queue (a `SeqCst` read of the tail) sees this push, or this
+    /// read sees the cleared flag and notifies. The worker's periodic tick is a second net.
     #[inline]
     fn wake_worker(&self) {
-        fence(Ordering::SeqCst);
-        if !self.wake_pending.load(Ordering::Relaxed)
+        if !self.wake_pending.load(Ordering::SeqCst)
             && !self.wake_pending.swap(true, Ordering::AcqRel)
         {
             self.wake.notify_one();
@@ -78,8 +80,25 @@ impl<T> Shared<T> {
 
     /// Called by the worker when a wake-up arrives, before it looks at the queue.
     pub(crate) fn wake_taken(&self) {
-        self.wake_pending.store(false, Ordering::Relaxed);
+        self.wake_pending.store(false, Ordering::SeqCst);
         fence(Ordering::SeqCst);
+    }
+
+    /// Whether a full batch may be waiting, judged by a producer right after its push from
+    /// the counters (`offered` as its own increment returned it) rather than from the queue:
+    /// reading the queue's length would touch the head the worker moves on every item taken.
+    /// Counters of items leaving the queue are raised after they leave, so the estimate is
+    /// never below the true length: at worst the worker wakes once for nothing.
+    #[inline]
+    fn ready_after_push(&self, offered: u64) -> bool {
+        let counters = &self.counters;
+        let left = counters.dequeued.load(Ordering::Relaxed)
+            + counters.dropped_queue_full.load(Ordering::Relaxed);
+        offered.saturating_sub(left) >= self.config.max_batch_size as u64
+            || self
+                .config
+                .max_batch_bytes
+                .is_some_and(|limit| self.queue.bytes() >= limit)
     }
 
     /// Whether a full batch is waiting, by count or by estimated bytes.
@@ -132,7 +151,13 @@ impl<T: BatchItem> BatchProcessor<T> {
         config.validate()?;
         let (control, commands) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            queue: BoundedQueue::new(config.max_queue_size),
+            // The size estimate walks the item; only a byte limit needs it.
+            queue: BoundedQueue::new(
+                config.max_queue_size,
+                config
+                    .max_batch_bytes
+                    .map(|_| T::estimated_bytes as fn(&T) -> usize),
+            ),
             counters: CachePadded::new(Counters::default()),
             config,
             wake: CachePadded::new(Notify::new()),
@@ -150,31 +175,25 @@ impl<T: BatchItem> BatchProcessor<T> {
     #[inline]
     pub fn push(&self, item: T) -> bool {
         let shared = &*self.shared;
-        add(&shared.counters.offered, 1);
+        let offered = shared.counters.offered.fetch_add(1, Ordering::Relaxed) + 1;
         if shared.shut_down.load(Ordering::Acquire) {
             add(&shared.counters.dequeued, 1);
             add(&shared.counters.dropped_at_shutdown, 1);
             return false;
         }
-        // The size estimate walks the item; only a byte limit needs it.
-        let bytes = if shared.config.max_batch_bytes.is_some() {
-            item.estimated_bytes()
-        } else {
-            0
-        };
         // An eviction drops an older item, a refusal the new one: one drop either way.
-        let queued = match shared.queue.push(item, bytes, shared.config.overflow) {
+        let queued = match shared.queue.push(item, shared.config.overflow) {
             Pushed::Queued => true,
-            Pushed::Evicted(_) => {
+            Pushed::Evicted => {
                 add(&shared.counters.dropped_queue_full, 1);
                 true
             }
-            Pushed::Refused(_) => {
+            Pushed::Refused => {
                 add(&shared.counters.dropped_queue_full, 1);
                 false
             }
         };
-        if shared.config.strategy != Strategy::Time && shared.batch_ready() {
+        if shared.config.strategy != Strategy::Time && shared.ready_after_push(offered) {
             shared.wake_worker();
         }
         queued

@@ -13,62 +13,73 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::config::Overflow;
 
-/// Why an item was not queued, or which queued item made room for it.
+/// What became of a pushed item. Items that do not stay are dropped here, so that nothing
+/// the size of an item travels back to the caller on the hot path.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Pushed<T> {
+pub(crate) enum Pushed {
     /// Queued.
     Queued,
-    /// Queued; this older item was dropped to make room.
-    Evicted(T),
+    /// Queued; an older item was dropped to make room.
+    Evicted,
     /// Not queued: the queue stayed full.
-    Refused(T),
+    Refused,
 }
 
 pub(crate) struct BoundedQueue<T> {
-    items: ArrayQueue<(T, usize)>,
+    items: ArrayQueue<T>,
+    /// An item's estimated size, for the byte limit; without one, sizes are 0 and the shared
+    /// byte counter is never touched.
+    size: Option<fn(&T) -> usize>,
     bytes: CachePadded<AtomicUsize>,
     /// Locked by the worker on every batch; padded away from what producers read.
     room: CachePadded<(Condvar, Mutex<()>)>,
 }
 
 impl<T> BoundedQueue<T> {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, size: Option<fn(&T) -> usize>) -> Self {
         BoundedQueue {
             items: ArrayQueue::new(capacity),
+            size,
             bytes: CachePadded::new(AtomicUsize::new(0)),
             room: CachePadded::new((Condvar::new(), Mutex::new(()))),
         }
     }
 
-    /// Queues `item` (whose estimated size is `bytes`) under `policy`.
+    /// Queues `item` under `policy`.
     #[inline]
-    pub(crate) fn push(&self, item: T, bytes: usize, policy: Overflow) -> Pushed<T> {
+    pub(crate) fn push(&self, item: T, policy: Overflow) -> Pushed {
         match policy {
-            Overflow::DropNewest => self.try_push(item, bytes),
+            Overflow::DropNewest => self.try_push(item),
             Overflow::DropOldest => {
-                self.add_bytes(bytes);
-                match self.items.force_push((item, bytes)) {
+                self.add_bytes(self.size_of(&item));
+                match self.items.force_push(item) {
                     None => Pushed::Queued,
-                    Some((old, old_bytes)) => {
-                        self.sub_bytes(old_bytes);
-                        Pushed::Evicted(old)
+                    Some(old) => {
+                        self.sub_bytes(self.size_of(&old));
+                        Pushed::Evicted
                     }
                 }
             }
-            Overflow::Block(wait) => self.push_waiting(item, bytes, wait),
+            Overflow::Block(wait) => self.push_waiting(item, wait),
         }
     }
 
     #[inline]
-    fn try_push(&self, item: T, bytes: usize) -> Pushed<T> {
+    fn try_push(&self, item: T) -> Pushed {
+        let bytes = self.size_of(&item);
         self.add_bytes(bytes);
-        match self.items.push((item, bytes)) {
+        match self.items.push(item) {
             Ok(()) => Pushed::Queued,
-            Err((item, bytes)) => {
+            Err(_) => {
                 self.sub_bytes(bytes);
-                Pushed::Refused(item)
+                Pushed::Refused
             }
         }
+    }
+
+    #[inline]
+    fn size_of(&self, item: &T) -> usize {
+        self.size.map_or(0, |size| size(item))
     }
 
     // Without a byte limit every size is 0: skipping the shared counter then keeps producers
@@ -85,12 +96,15 @@ impl<T> BoundedQueue<T> {
         }
     }
 
-    fn push_waiting(&self, mut item: T, bytes: usize, wait: Duration) -> Pushed<T> {
+    fn push_waiting(&self, item: T, wait: Duration) -> Pushed {
         let deadline = Instant::now() + wait;
+        let bytes = self.size_of(&item);
+        self.add_bytes(bytes);
+        let mut item = item;
         loop {
-            match self.try_push(item, bytes) {
-                Pushed::Refused(back) => item = back,
-                other => return other,
+            match self.items.push(item) {
+                Ok(()) => return Pushed::Queued,
+                Err(back) => item = back,
             }
             let mut guard = self.room.1.lock();
             // Re-check under the lock: the worker signals while holding it, so no wake-up is
@@ -100,7 +114,11 @@ impl<T> BoundedQueue<T> {
             }
             if self.room.0.wait_until(&mut guard, deadline).timed_out() {
                 drop(guard);
-                return self.try_push(item, bytes);
+                if self.items.push(item).is_ok() {
+                    return Pushed::Queued;
+                }
+                self.sub_bytes(bytes);
+                return Pushed::Refused;
             }
         }
     }
@@ -116,9 +134,10 @@ impl<T> BoundedQueue<T> {
                     break;
                 }
             }
-            let Some((item, bytes)) = self.items.pop() else {
+            let Some(item) = self.items.pop() else {
                 break;
             };
+            let bytes = self.size_of(&item);
             self.sub_bytes(bytes);
             total += bytes;
             batch.push(item);
@@ -145,20 +164,22 @@ mod tests {
 
     #[test]
     fn each_policy_keeps_the_right_items() {
-        let queue = BoundedQueue::new(2);
-        assert_eq!(queue.push(1, 1, Overflow::DropNewest), Pushed::Queued);
-        assert_eq!(queue.push(2, 1, Overflow::DropNewest), Pushed::Queued);
-        assert_eq!(queue.push(3, 1, Overflow::DropNewest), Pushed::Refused(3));
-        assert_eq!(queue.push(4, 1, Overflow::DropOldest), Pushed::Evicted(1));
+        let queue = BoundedQueue::new(2, Some(|_| 1));
+        assert_eq!(queue.push(1, Overflow::DropNewest), Pushed::Queued);
+        assert_eq!(queue.push(2, Overflow::DropNewest), Pushed::Queued);
+        assert_eq!(queue.push(3, Overflow::DropNewest), Pushed::Refused);
+        assert_eq!(queue.bytes(), 2);
+        assert_eq!(queue.push(4, Overflow::DropOldest), Pushed::Evicted);
+        assert_eq!(queue.bytes(), 2);
         assert_eq!(queue.take(10, None), vec![2, 4]);
         assert_eq!(queue.bytes(), 0);
     }
 
     #[test]
     fn take_respects_the_byte_limit() {
-        let queue = BoundedQueue::new(10);
+        let queue = BoundedQueue::new(10, Some(|_| 100));
         for i in 0..5 {
-            queue.push(i, 100, Overflow::DropNewest);
+            queue.push(i, Overflow::DropNewest);
         }
         assert_eq!(queue.take(10, Some(250)), vec![0, 1, 2]);
         assert_eq!(queue.bytes(), 200);
@@ -166,21 +187,21 @@ mod tests {
 
     #[test]
     fn a_blocked_producer_gets_in_when_room_is_made() {
-        let queue = std::sync::Arc::new(BoundedQueue::new(1));
-        queue.push(1, 1, Overflow::DropNewest);
+        let queue = std::sync::Arc::new(BoundedQueue::new(1, Some(|_| 1)));
+        queue.push(1, Overflow::DropNewest);
         let taker = std::sync::Arc::clone(&queue);
         let worker = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
             taker.take(1, None)
         });
         assert_eq!(
-            queue.push(2, 1, Overflow::Block(Duration::from_secs(10))),
+            queue.push(2, Overflow::Block(Duration::from_secs(10))),
             Pushed::Queued
         );
         assert_eq!(worker.join().unwrap(), vec![1]);
         assert_eq!(
-            queue.push(3, 1, Overflow::Block(Duration::from_millis(10))),
-            Pushed::Refused(3)
+            queue.push(3, Overflow::Block(Duration::from_millis(10))),
+            Pushed::Refused
         );
     }
 }

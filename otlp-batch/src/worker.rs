@@ -133,8 +133,18 @@ pub(crate) async fn run<T, S>(
                     }
                 }
             }
-            _ = sleep_until(next_tick), if strategy != Strategy::Size => {
-                worker.drain(None).await;
+            // Under the size strategy the tick only re-checks for full batches: producers wake
+            // the worker, and this bounds the wait should a wake-up ever be missed.
+            _ = sleep_until(next_tick) => {
+                if strategy == Strategy::Size {
+                    while worker.shared.batch_ready() {
+                        if !worker.export_one(None).await {
+                            break;
+                        }
+                    }
+                } else {
+                    worker.drain(None).await;
+                }
                 next_tick = Instant::now() + delay;
             }
             Some(_) = worker.exports.join_next(), if !worker.exports.is_empty() => {}

@@ -149,7 +149,9 @@ fn full_batches_leave_without_a_flush_under_many_producers() {
         .with_max_queue_size(100_000)
         .with_max_batch_size(10)
         .with_max_concurrent_exports(8)
-        .with_strategy(Strategy::Size);
+        .with_strategy(Strategy::Size)
+        // The worker's periodic re-check must not hide a missed wake-up.
+        .with_scheduled_delay(Duration::from_secs(3600));
     let processor = BatchProcessor::new(config, recorder.clone(), runtime.handle()).unwrap();
     for round in 0..20 {
         let producers: Vec<_> = (0..4)
