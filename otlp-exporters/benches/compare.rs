@@ -429,11 +429,39 @@ fn end_cost_sdk(threads: usize, spans_per_thread: u64) -> f64 {
     cost
 }
 
-/// Peak RSS growth while the collector is down, at a fixed offered load.
-fn outage_memory(duration: Duration, rate_per_second: u64) -> (f64, f64) {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-    let endpoint = format!("http://{}", dead.local_addr().expect("addr"));
-    drop(dead);
+/// How the collector is unavailable in the outage row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outage {
+    /// Nothing listens: every connection is refused at once.
+    Refused,
+    /// A collector accepts every request and never answers: exports run to their timeout,
+    /// the queue fills and stays full.
+    Hanging,
+}
+
+/// Peak RSS growth while the collector is unavailable, at a fixed offered load, and how many
+/// spans were dropped (counted) meanwhile.
+fn outage_memory(
+    runtime: &tokio::runtime::Runtime,
+    outage: Outage,
+    duration: Duration,
+    rate_per_second: u64,
+) -> (f64, f64, u64) {
+    use otlp_transport::receiver::{Fault, Receiver, ReceiverConfig};
+    let (endpoint, _receiver) = match outage {
+        Outage::Refused => {
+            let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+            let endpoint = format!("http://{}", dead.local_addr().expect("addr"));
+            (endpoint, None)
+        }
+        Outage::Hanging => {
+            let receiver = runtime
+                .block_on(Receiver::start(ReceiverConfig::default()))
+                .expect("receiver");
+            receiver.faults().set_default(Some(Fault::hang()));
+            (receiver.grpc_endpoint(), Some(receiver))
+        }
+    };
     let queue = 2048;
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(endpoint)
@@ -457,10 +485,15 @@ fn outage_memory(duration: Duration, rate_per_second: u64) -> (f64, f64) {
         peak = peak.max(rss_bytes());
         std::thread::sleep(Duration::from_millis(10));
     }
-    pipeline.shutdown(Duration::from_millis(100));
+    let report = pipeline.shutdown(Duration::from_millis(100));
+    let dropped = report.spans.map_or(0, |r| r.stats.dropped());
     // The queue budget: the queue full of spans like these.
     let budget = queue as f64 * (std::mem::size_of::<SpanData>() + 600) as f64;
-    ((peak - baseline) as f64 / 1_048_576.0, budget / 1_048_576.0)
+    (
+        peak.saturating_sub(baseline) as f64 / 1_048_576.0,
+        budget / 1_048_576.0,
+        dropped,
+    )
 }
 
 fn compression(rounds: usize) -> Vec<(Compression, f64, f64)> {
@@ -512,6 +545,17 @@ fn main() {
         .build()
         .expect("runtime");
     let mut rows = Vec::new();
+
+    // First, while the process is fresh: its RSS growth is then not hidden by memory that
+    // earlier rows allocated and freed.
+    let outage = Duration::from_secs(if quick { 3 } else { 30 });
+    let outages: Vec<_> = [
+        (Outage::Refused, "refused"),
+        (Outage::Hanging, "accepts, never answers"),
+    ]
+    .into_iter()
+    .map(|(kind, name)| (name, outage_memory(&runtime, kind, outage, 20_000)))
+    .collect();
 
     if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("end") {
         for (threads, ours, sdk) in end_costs(500_000, 5) {
@@ -611,14 +655,24 @@ fn main() {
         ));
     }
 
-    let (grown, budget) = outage_memory(Duration::from_secs(if quick { 3 } else { 30 }), 20_000);
-    rows.push(row(
-        "4. RSS growth in an outage, MiB (20k spans/s)",
-        grown,
-        None,
-        "MiB",
-        false,
-    ));
+    let mut budget = 0.0;
+    for (name, (grown, queue_budget, dropped)) in outages {
+        budget = queue_budget;
+        rows.push(row(
+            format!("4. RSS growth, outage ({name}), MiB"),
+            grown,
+            None,
+            "MiB",
+            false,
+        ));
+        rows.push(row(
+            format!("4. spans dropped and counted, outage ({name})"),
+            dropped as f64,
+            None,
+            "",
+            false,
+        ));
+    }
     rows.push(row(
         "4. queue budget + 20 MiB, MiB",
         budget + 20.0,
