@@ -3,14 +3,16 @@
 //!
 //! The reference path converts every span into owned proto structs (a `String` per name, key
 //! and value, a `Vec` per attribute list) and then encodes them. Here each field is written
-//! straight from the SDK data into one reused buffer; nested message lengths are measured by
-//! the same code running against a byte counter ([`Wire`]). Property tests hold the output to
-//! decode to exactly what the reference transform produces.
+//! straight from the SDK data into one buffer, in one pass: a message's length is set down
+//! after its content (see [`SpanEncoder`]). The same code can also run against a byte counter
+//! ([`Wire`]) where a length must be known first (small headers, and the log encoder's outer
+//! levels). Property tests hold the output to decode to exactly what the reference transform
+//! produces.
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
@@ -133,19 +135,7 @@ impl Wire for BytesMut {
         let at = self.len();
         self.put_u8(0);
         message.encode(self);
-        let length = self.len() - at - 1;
-        if length < 0x80 {
-            self[at] = length as u8;
-            return;
-        }
-        let width = varint_len(length as u64);
-        self.put_bytes(0, width - 1);
-        self.copy_within(at + 1..at + 1 + length, at + width);
-        let mut value = length as u64;
-        for byte in &mut self[at..at + width] {
-            *byte = (value as u8 & 0x7f) | if value >= 0x80 { 0x80 } else { 0 };
-            value >>= 7;
-        }
+        set_length(self, at, 1);
     }
 
     fn raw(&mut self, bytes: &[u8]) {
@@ -358,27 +348,6 @@ impl Encode for ScopeMsg<'_> {
     }
 }
 
-/// A span whose encoded length is already known.
-struct SizedSpan<'a> {
-    span: &'a SpanData,
-    length: usize,
-}
-
-struct ScopeSpansMsg<'a>(&'a InstrumentationScope, &'a [SizedSpan<'a>]);
-
-impl Encode for ScopeSpansMsg<'_> {
-    fn encode<W: Wire>(&self, w: &mut W) {
-        w.message(1, &ScopeMsg(self.0));
-        for sized in self.1 {
-            // Spans are measured once, up front; their length is not measured again here.
-            w.key(2, LENGTH);
-            w.varint(sized.length as u64);
-            w.known(sized.length, &SpanMsg(sized.span));
-        }
-        w.optional_bytes(3, self.0.schema_url().unwrap_or_default().as_bytes());
-    }
-}
-
 pub(super) struct ResourceMsg<'a>(pub(super) &'a Resource);
 
 impl Encode for ResourceMsg<'_> {
@@ -389,25 +358,27 @@ impl Encode for ResourceMsg<'_> {
     }
 }
 
-struct ResourceSpansMsg<'a>(
-    &'a Resource,
-    &'a [(&'a InstrumentationScope, Vec<SizedSpan<'a>>)],
-);
-
-impl Encode for ResourceSpansMsg<'_> {
-    fn encode<W: Wire>(&self, w: &mut W) {
-        w.message(1, &ResourceMsg(self.0));
-        for (scope, spans) in self.1 {
-            w.measured(2, &ScopeSpansMsg(scope, spans));
-        }
-        w.optional_bytes(3, self.0.schema_url().unwrap_or_default().as_bytes());
-    }
-}
-
-/// Encodes span batches straight to protobuf, reusing its buffer from batch to batch.
+/// Encodes span batches straight to protobuf, in one pass over the spans.
+///
+/// Each span is written once, its length set down after it (two bytes are set aside, which
+/// fits spans of 128 bytes to 16 KiB; others are moved by a byte or so). The enclosing
+/// messages' headers are only known at the end, so each scope's spans are written after a
+/// gap as large as its header can be; the headers then go into the gaps, and any slack is
+/// closed by moving later groups down (nothing moves when a batch has one scope, the usual
+/// case). The buffer is sized from the previous batch's bytes per span.
 #[derive(Debug, Default)]
 pub struct SpanEncoder {
     buffer: BytesMut,
+    header: BytesMut,
+    bytes_per_span: usize,
+}
+
+/// Where one scope's spans were written.
+struct Group<'a> {
+    scope: &'a InstrumentationScope,
+    /// Encoded `scope` field of the `ScopeSpans`, key and length included.
+    scope_field: usize,
+    content: std::ops::Range<usize>,
 }
 
 impl SpanEncoder {
@@ -419,7 +390,10 @@ impl SpanEncoder {
     /// The `ExportTraceServiceRequest` of `spans` from `resource`, grouped by scope in the
     /// order scopes first appear (as the reference transform groups them).
     pub fn encode(&mut self, spans: &[SpanData], resource: &Resource) -> Bytes {
-        let mut order: Vec<(&InstrumentationScope, Vec<SizedSpan<'_>>)> = Vec::new();
+        if spans.is_empty() {
+            return Bytes::new();
+        }
+        let mut order: Vec<(&InstrumentationScope, Vec<&SpanData>)> = Vec::new();
         let mut index: HashMap<&InstrumentationScope, usize> = HashMap::new();
         let mut last: Option<(&InstrumentationScope, usize)> = None;
         for span in spans {
@@ -433,20 +407,111 @@ impl SpanEncoder {
                 }),
             };
             last = Some((scope, slot));
-            let mut count = Count(0);
-            SpanMsg(span).encode(&mut count);
-            order[slot].1.push(SizedSpan {
-                span,
-                length: count.0,
+            order[slot].1.push(span);
+        }
+
+        let resource_field = measure(|w| w.message(1, &ResourceMsg(resource)));
+        let buffer = &mut self.buffer;
+        buffer.reserve(spans.len() * self.bytes_per_span.max(64) * 9 / 8);
+        let mut groups = Vec::with_capacity(order.len());
+        for (i, (scope, members)) in order.iter().enumerate() {
+            let scope_field = measure(|w| w.message(1, &ScopeMsg(scope)));
+            // Room for the largest header: the request's own for the first group (key, length,
+            // resource), then the scope's (key, length, scope).
+            let outer = if i == 0 { 1 + 5 + resource_field } else { 0 };
+            buffer.put_bytes(0, outer + 1 + 5 + scope_field);
+            let start = buffer.len();
+            for span in members {
+                buffer.key(2, LENGTH);
+                let at = buffer.len();
+                buffer.put_bytes(0, 2);
+                SpanMsg(span).encode(buffer);
+                set_length(buffer, at, 2);
+            }
+            buffer.optional_bytes(3, scope.schema_url().unwrap_or_default().as_bytes());
+            groups.push(Group {
+                scope,
+                scope_field,
+                content: start..buffer.len(),
             });
         }
-        let request = ResourceSpansMsg(resource, &order);
-        let mut count = Count(0);
-        count.message(1, &request);
-        self.buffer.reserve(count.0);
-        if !spans.is_empty() {
-            self.buffer.measured(1, &request);
+        let tail = buffer.len();
+        buffer.optional_bytes(3, resource.schema_url().unwrap_or_default().as_bytes());
+        let tail = tail..buffer.len();
+
+        let scope_spans = |group: &Group<'_>| group.scope_field + group.content.len();
+        let resource_spans = resource_field
+            + groups
+                .iter()
+                .map(|g| {
+                    let length = scope_spans(g);
+                    1 + varint_len(length as u64) + length
+                })
+                .sum::<usize>()
+            + tail.len();
+
+        // The first group's header (the request's, then the scope's) ends where its spans
+        // begin; each later group's header follows the content before it, and its spans are
+        // moved down behind the header when the header room was not all used.
+        let header = &mut self.header;
+        let mut begin = 0;
+        let mut end = 0;
+        for (i, group) in groups.iter().enumerate() {
+            header.clear();
+            if i == 0 {
+                header.key(1, LENGTH);
+                header.varint(resource_spans as u64);
+                header.message(1, &ResourceMsg(resource));
+            }
+            header.key(2, LENGTH);
+            header.varint(scope_spans(group) as u64);
+            header.message(1, &ScopeMsg(group.scope));
+            let at = if i == 0 {
+                begin = group.content.start - header.len();
+                begin
+            } else {
+                end
+            };
+            let content = at + header.len();
+            buffer[at..content].copy_from_slice(header);
+            if content != group.content.start {
+                buffer.copy_within(group.content.clone(), content);
+            }
+            end = content + group.content.len();
         }
-        self.buffer.split().freeze()
+        if end != tail.start {
+            buffer.copy_within(tail.clone(), end);
+        }
+        buffer.truncate(end + tail.len());
+        buffer.advance(begin);
+        self.bytes_per_span = buffer.len() / spans.len();
+        buffer.split().freeze()
+    }
+}
+
+/// The encoded size of what `write` writes.
+fn measure(write: impl FnOnce(&mut Count)) -> usize {
+    let mut count = Count(0);
+    write(&mut count);
+    count.0
+}
+
+/// Sets down the length of the message written after the `reserved` bytes at `at`, moving
+/// the message when its length needs a different number of bytes.
+fn set_length(buffer: &mut BytesMut, at: usize, reserved: usize) {
+    let content = at + reserved;
+    let length = buffer.len() - content;
+    let width = varint_len(length as u64);
+    if width > reserved {
+        buffer.put_bytes(0, width - reserved);
+        buffer.copy_within(content..content + length, at + width);
+    } else if width < reserved {
+        buffer.copy_within(content..content + length, at + width);
+        buffer.truncate(at + width + length);
+    }
+    let mut value = length as u64;
+    for byte in &mut buffer[at..at + width] {
+        *byte = (value as u8 & 0x7f) | if value >= 0x80 { 0x80 } else { 0 };
+        value >>= 7;
     }
 }

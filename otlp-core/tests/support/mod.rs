@@ -163,11 +163,17 @@ pub fn span() -> impl Strategy<Value = SpanData> {
 }
 
 pub fn resource() -> impl Strategy<Value = Resource> {
-    ("[a-z-]{1,12}", attributes(4)).prop_map(|(service, attrs)| {
-        Resource::builder_empty()
+    ("[a-z-]{1,12}", attributes(4), any::<bool>()).prop_map(|(service, attrs, schema)| {
+        let builder = Resource::builder_empty()
             .with_service_name(service)
-            .with_attributes(attrs)
-            .build()
+            .with_attributes(attrs);
+        if schema {
+            builder
+                .with_schema_url([], "https://opentelemetry.io/schemas/1.30.0")
+                .build()
+        } else {
+            builder.build()
+        }
     })
 }
 
