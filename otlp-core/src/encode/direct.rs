@@ -135,7 +135,12 @@ impl Wire for BytesMut {
         let at = self.len();
         self.put_u8(0);
         message.encode(self);
-        set_length(self, at, 1);
+        let length = self.len() - at - 1;
+        if length < 0x80 {
+            self[at] = length as u8;
+        } else {
+            set_length(self, at, 1);
+        }
     }
 
     fn raw(&mut self, bytes: &[u8]) {
@@ -426,7 +431,13 @@ impl SpanEncoder {
                 let at = buffer.len();
                 buffer.put_bytes(0, 2);
                 SpanMsg(span).encode(buffer);
-                set_length(buffer, at, 2);
+                let length = buffer.len() - at - 2;
+                if (0x80..0x4000).contains(&length) {
+                    buffer[at] = length as u8 | 0x80;
+                    buffer[at + 1] = (length >> 7) as u8;
+                } else {
+                    set_length(buffer, at, 2);
+                }
             }
             buffer.optional_bytes(3, scope.schema_url().unwrap_or_default().as_bytes());
             groups.push(Group {
@@ -497,7 +508,9 @@ fn measure(write: impl FnOnce(&mut Count)) -> usize {
 }
 
 /// Sets down the length of the message written after the `reserved` bytes at `at`, moving
-/// the message when its length needs a different number of bytes.
+/// the message when its length needs a different number of bytes. Callers handle the common
+/// widths inline.
+#[cold]
 fn set_length(buffer: &mut BytesMut, at: usize, reserved: usize) {
     let content = at + reserved;
     let length = buffer.len() - content;
