@@ -218,3 +218,48 @@ fn invalid_settings_name_the_setting() {
         "{error}"
     );
 }
+
+/// An encoded request crosses bulkhead, retry, breaker and timeout by reference: every attempt
+/// sends the very bytes that were encoded, not a copy made per layer or per attempt.
+#[tokio::test(start_paused = true)]
+async fn every_attempt_sends_the_encoded_bytes_without_copying_them() {
+    use otlp_core::{Encoding, ExportOutcome, ExportRequest, Signal};
+    use otlp_reliability::circuit_breaker::BreakerConfig;
+    use otlp_reliability::ReliabilityBuilderExt;
+
+    let body = bytes::Bytes::from(vec![7u8; 64 * 1024]);
+    let encoded_at = body.as_ptr() as usize;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let backend = {
+        let seen = Arc::clone(&seen);
+        tower::service_fn(move |request: ExportRequest| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let mut seen = seen.lock();
+                seen.push(request.body.as_ptr() as usize);
+                if seen.len() < 3 {
+                    Err(BoxError::from(unavailable()))
+                } else {
+                    Ok(ExportOutcome::accepted(request.items))
+                }
+            }
+        })
+    };
+    let service = tower::ServiceBuilder::new()
+        .bulkhead(4, Duration::from_secs(1))
+        .unwrap()
+        .retry_with(no_jitter_config(), OtlpClassify)
+        .unwrap()
+        .circuit_breaker("collector", BreakerConfig::default(), OtlpClassify)
+        .unwrap()
+        .attempt_timeout(Duration::from_secs(5))
+        .service(backend);
+    let request = ExportRequest::new(Signal::Traces, Encoding::Protobuf, body, 512);
+    let outcome = service.oneshot(request).await.unwrap();
+    assert_eq!(outcome.accepted, 512);
+    assert_eq!(
+        *seen.lock(),
+        vec![encoded_at; 3],
+        "three attempts, one buffer"
+    );
+}
