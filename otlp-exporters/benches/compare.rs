@@ -429,6 +429,24 @@ fn end_cost_sdk(threads: usize, spans_per_thread: u64) -> f64 {
     cost
 }
 
+/// Runs [`outage_memory`] in a child process of this harness: (growth, budget, dropped).
+fn outage_in_child(kind: &str, seconds: u64) -> (f64, f64, u64) {
+    let output = std::process::Command::new(std::env::current_exe().expect("harness path"))
+        .env("OTLP_BENCH_OUTAGE", kind)
+        .env("OTLP_BENCH_OUTAGE_SECONDS", seconds.to_string())
+        .output()
+        .expect("outage run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut fields = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|f| f.parse::<f64>().unwrap_or(f64::NAN));
+    let mut next = || fields.next().unwrap_or(f64::NAN);
+    (next(), next(), next() as u64)
+}
+
 /// How the collector is unavailable in the outage row.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Outage {
@@ -546,17 +564,36 @@ fn main() {
         .expect("runtime");
     let mut rows = Vec::new();
 
-    // First, while the process is fresh: its RSS growth is then not hidden by memory that
-    // earlier rows allocated and freed.
-    let outage = Duration::from_secs(if quick { 3 } else { 30 });
+    // Each outage runs in a fresh process of its own: in this one, memory that earlier rows
+    // freed would hide the growth, and the outage's own allocations would slow later rows.
+    if let Ok(kind) = std::env::var("OTLP_BENCH_OUTAGE") {
+        let kind = if kind == "hanging" {
+            Outage::Hanging
+        } else {
+            Outage::Refused
+        };
+        let seconds = std::env::var("OTLP_BENCH_OUTAGE_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(30);
+        let (grown, budget, dropped) =
+            outage_memory(&runtime, kind, Duration::from_secs(seconds), 20_000);
+        println!("{grown} {budget} {dropped}");
+        return;
+    }
     let outages: Vec<_> = [
-        (Outage::Refused, "refused"),
-        (Outage::Hanging, "accepts, never answers"),
+        ("refused", "refused"),
+        ("hanging", "accepts, never answers"),
     ]
     .into_iter()
-    .map(|(kind, name)| (name, outage_memory(&runtime, kind, outage, 20_000)))
+    .map(|(kind, name)| (name, outage_in_child(kind, if quick { 3 } else { 30 })))
     .collect();
 
+    if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("encode") {
+        let (ours, reference) = encode_cost(400);
+        println!("encode ns per span: ours {ours:.1}, reference {reference:.1}");
+        return;
+    }
     if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("end") {
         for (threads, ours, sdk) in end_costs(500_000, 5) {
             println!("{threads} {ours} {sdk}");
