@@ -3,14 +3,16 @@
 //! ratios. `--quick` shortens every run.
 //!
 //! Rows: (1) encode cost per span; (2) sustained end-to-end throughput into an in-process
-//! collector that only counts spans (`common/counting.rs`), with drops and CPU per million spans; (3) the cost of ending a span at 1 and 2
-//! producer threads; (4) peak RSS during a collector outage against the queue budget;
-//! (5) bytes and CPU per span with none, gzip and zstd; (6) the disk spool's cost per request.
+//! collector that only counts spans (`common/counting.rs`), with drops and CPU per million
+//! spans; (3) the cost of ending a span at 1 and 2 producer threads; (4) peak RSS during two
+//! kinds of collector outage against the queue budget, each in a child process; (5) bytes and
+//! CPU per span with none, gzip and zstd; (6) the disk spool's cost per request.
 //!
-//! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `end` (row
-//! 3), `ours` or `reference` (row 2's as-fast-as-it-can run for one side). `OTLP_BENCH_RATE=N`
-//! prints the spans each side loses at N spans/s (two runs each), and `OTLP_BENCH_EXPORTS=N`
-//! lets our side keep N exports in flight instead of one.
+//! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `encode`
+//! (row 1), `end` (row 3), `ours` or `reference` (row 2's as-fast-as-it-can run for one side).
+//! `OTLP_BENCH_RATE=N` prints the spans each side loses at N spans/s (two runs each), and
+//! `OTLP_BENCH_EXPORTS=N` lets our side keep N exports in flight instead of one.
+//! `OTLP_BENCH_OUTAGE` is how the harness starts its outage children.
 
 mod common;
 
