@@ -66,12 +66,10 @@ pub(super) trait Wire: Sized {
         }
     }
 
+    /// A nested message. By default it is measured first; the buffer sets its length after
+    /// the content instead.
     fn message<M: Encode>(&mut self, field: u32, message: &M) {
-        let mut count = Count(0);
-        message.encode(&mut count);
-        self.key(field, LENGTH);
-        self.varint(count.0 as u64);
-        message.encode(self);
+        self.measured(field, message);
     }
 
     /// A message measured before it is written: for the outer levels of a request, whose
