@@ -318,17 +318,29 @@ struct Throughput {
     pipeline_cpu_per_million: f64,
 }
 
-/// Spans made as fast as one thread can for `duration`, and what arrived.
-async fn throughput(reference: bool, duration: Duration) -> Throughput {
+/// Spans made as fast as `producers` threads can for `duration`, and what arrived.
+async fn throughput(reference: bool, duration: Duration, producers: usize) -> Throughput {
     let collector = common::counting::CountingCollector::start().await;
     let side = Side::start(reference, &collector.endpoint());
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let tracer = side.tracer();
     let (made, producer_cpu) = tokio::task::block_in_place(|| {
-        let before = thread_cpu_seconds();
-        let made = produce(&tracer, duration);
-        (made, thread_cpu_seconds() - before)
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..producers)
+                .map(|_| {
+                    let tracer = side.tracer();
+                    scope.spawn(move || {
+                        let before = thread_cpu_seconds();
+                        let made = produce(&tracer, duration);
+                        (made, thread_cpu_seconds() - before)
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().unwrap_or((0, 0.0)))
+                .fold((0, 0.0), |(m, c), (made, cpu)| (m + made, c + cpu))
+        })
     });
     side.shutdown();
     let elapsed = started.elapsed().as_secs_f64();
@@ -382,10 +394,14 @@ fn end_cost(provider: &SdkTracerProvider, threads: usize, spans_per_thread: u64)
 }
 
 /// The median of `rounds` alternating runs of each side, so that both see the same noise.
-fn end_costs(spans_per_thread: u64, rounds: usize) -> Vec<(usize, f64, f64)> {
+fn end_costs(
+    spans_per_thread: u64,
+    rounds: usize,
+    thread_counts: &[usize],
+) -> Vec<(usize, f64, f64)> {
     let runtime = PipelineRuntime::new("bench").expect("runtime");
     let mut out = Vec::new();
-    for threads in [1, 2] {
+    for &threads in thread_counts {
         let (mut ours, mut sdk) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             ours.push(end_cost_ours(&runtime, threads, spans_per_thread));
@@ -556,8 +572,54 @@ fn spool_cost(rounds: usize) -> f64 {
     micros
 }
 
+/// Rows 2 and 3 with 1, 4 and 16 producer threads, for a machine with the cores to run them
+/// (`cargo xtask bench --scaling`). Prints its own table.
+fn scaling(runtime: &tokio::runtime::Runtime, quick: bool) {
+    let seconds = Duration::from_secs(if quick { 2 } else { 10 });
+    let counts = [1, 4, 16];
+    println!(
+        "\n{:<9} {:>14} {:>14} {:>7} {:>10} {:>10} {:>11} {:>11} {:>7}",
+        "producers",
+        "ours spans/s",
+        "ref spans/s",
+        "ratio",
+        "ours CPU/M",
+        "ref CPU/M",
+        "ours end ns",
+        "SDK end ns",
+        "ratio"
+    );
+    let ends = end_costs(
+        if quick { 50_000 } else { 200_000 },
+        if quick { 3 } else { 5 },
+        &counts,
+    );
+    for (&producers, (_, ours_end, sdk_end)) in counts.iter().zip(ends) {
+        let (ours, reference) = runtime.block_on(async {
+            (
+                throughput(false, seconds, producers).await,
+                throughput(true, seconds, producers).await,
+            )
+        });
+        println!(
+            "{:<9} {:>14.0} {:>14.0} {:>6.2}x {:>10.2} {:>10.2} {:>11.1} {:>11.1} {:>6.2}x",
+            producers,
+            ours.delivered_per_second,
+            reference.delivered_per_second,
+            ours.delivered_per_second / reference.delivered_per_second,
+            ours.cpu_per_million,
+            reference.cpu_per_million,
+            ours_end,
+            sdk_end,
+            sdk_end / ours_end
+        );
+    }
+    println!("\nspans/s: delivered into the counting collector, producers making spans as fast as they can; CPU/M: process CPU seconds per million delivered spans; end ns: making and ending a span, per thread");
+}
+
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
     let seconds = if quick { 2 } else { 10 };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -583,21 +645,13 @@ fn main() {
         println!("{grown} {budget} {dropped}");
         return;
     }
-    let outages: Vec<_> = [
-        ("refused", "refused"),
-        ("hanging", "accepts, never answers"),
-    ]
-    .into_iter()
-    .map(|(kind, name)| (name, outage_in_child(kind, if quick { 3 } else { 30 })))
-    .collect();
-
     if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("encode") {
         let (ours, reference) = encode_cost(400);
         println!("encode ns per span: ours {ours:.1}, reference {reference:.1}");
         return;
     }
     if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("end") {
-        for (threads, ours, sdk) in end_costs(500_000, 5) {
+        for (threads, ours, sdk) in end_costs(500_000, 5, &[1, 2]) {
             println!("{threads} {ours} {sdk}");
         }
         return;
@@ -614,6 +668,7 @@ fn main() {
         let t = runtime.block_on(throughput(
             side == "reference",
             Duration::from_secs(seconds),
+            1,
         ));
         println!(
             "delivered/s {:.0}, dropped {}, CPU s per million {:.2}, without the producer {:.2}",
@@ -621,6 +676,19 @@ fn main() {
         );
         return;
     }
+
+    if args.iter().any(|a| a == "--scaling") {
+        scaling(&runtime, quick);
+        return;
+    }
+
+    let outages: Vec<_> = [
+        ("refused", "refused"),
+        ("hanging", "accepts, never answers"),
+    ]
+    .into_iter()
+    .map(|(kind, name)| (name, outage_in_child(kind, if quick { 3 } else { 30 })))
+    .collect();
 
     let (ours, reference) = encode_cost(if quick { 40 } else { 400 });
     rows.push(row(
@@ -633,8 +701,8 @@ fn main() {
 
     let (ours, reference) = runtime.block_on(async {
         (
-            throughput(false, Duration::from_secs(seconds)).await,
-            throughput(true, Duration::from_secs(seconds)).await,
+            throughput(false, Duration::from_secs(seconds), 1).await,
+            throughput(true, Duration::from_secs(seconds), 1).await,
         )
     });
     rows.push(row(
@@ -684,6 +752,7 @@ fn main() {
     for (threads, ours, sdk) in end_costs(
         if quick { 100_000 } else { 500_000 },
         if quick { 3 } else { 7 },
+        &[1, 2],
     ) {
         rows.push(row(
             format!("3. span end, ns per span, {threads} thread(s)"),

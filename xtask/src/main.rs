@@ -1,7 +1,8 @@
 //! Project chores, run as `cargo xtask <task>`.
 //!
 //! - `ci`: every check the project has, in order, stopping at the first failure;
-//! - `bench`: otlp-rust against the upstream `opentelemetry-otlp`, one table (`--quick`: short);
+//! - `bench`: otlp-rust against the upstream `opentelemetry-otlp`, one table (`--quick`: short;
+//!   `--scaling`: throughput and span-end cost with 1, 4 and 16 producer threads);
 //! - `fuzz`: every cargo-fuzz target for a short while (`--seconds N`, default 10);
 //! - `interop`: the interop tests against the OpenTelemetry Python reference peers, in a
 //!   virtualenv that this task creates and fills from `interop/requirements.txt`.
@@ -20,7 +21,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("interop") => interop().map(|totals| totals.print()),
-        Some("bench") => bench(args.iter().any(|a| a == "--quick")),
+        Some("bench") => bench(
+            args.iter().any(|a| a == "--quick"),
+            args.iter().any(|a| a == "--scaling"),
+        ),
         Some("fuzz") => fuzz(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
@@ -94,17 +98,21 @@ fn ci() -> Result<(), String> {
     Ok(())
 }
 
-/// The comparison harness (a release build), then, unless quick, the criterion encode bench.
-fn bench(quick: bool) -> Result<(), String> {
+/// The comparison harness (a release build), then, unless quick or scaling, the criterion
+/// encode bench.
+fn bench(quick: bool, scaling: bool) -> Result<(), String> {
     let mut args = vec!["bench", "-p", "otlp-exporters", "--bench", "compare", "--"];
     if quick {
         args.push("--quick");
+    }
+    if scaling {
+        args.push("--scaling");
     }
     command(
         &env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()),
         &args,
     )?;
-    if !quick {
+    if !quick && !scaling {
         command(
             &env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()),
             &["bench", "-p", "otlp-exporters", "--bench", "encode"],
