@@ -136,3 +136,36 @@ proptest! {
         }
     }
 }
+
+/// The span encoder writes each batch into the allocation of the one before once that
+/// batch's request is gone (sent, not held by a retry or the spool), instead of allocating.
+#[test]
+fn the_span_encoder_reuses_its_buffer_once_the_last_request_is_gone() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let mut runner = TestRunner::deterministic();
+    let spans = prop::collection::vec(support::span(), 64)
+        .new_tree(&mut runner)
+        .unwrap()
+        .current();
+    let resource = support::resource().new_tree(&mut runner).unwrap().current();
+    let mut encoder = SpanEncoder::new();
+    // The first batches size the buffer.
+    for _ in 0..3 {
+        drop(encoder.encode(&spans, &resource));
+    }
+    let first = encoder.encode(&spans, &resource);
+    let at = first.as_ptr() as usize;
+    drop(first);
+    let second = encoder.encode(&spans, &resource);
+    assert_eq!(
+        second.as_ptr() as usize,
+        at,
+        "written where the last batch was"
+    );
+    // A request still held elsewhere keeps its bytes: the next batch goes elsewhere.
+    let third = encoder.encode(&spans, &resource);
+    assert_ne!(third.as_ptr() as usize, second.as_ptr() as usize);
+    assert_eq!(third, second, "same spans, same bytes");
+}
