@@ -5,9 +5,8 @@
 //! and value, a `Vec` per attribute list) and then encodes them. Here each field is written
 //! straight from the SDK data into one buffer, in one pass: a message's length is set down
 //! after its content (see [`SpanEncoder`]). The same code can also run against a byte counter
-//! ([`Wire`]) where a length must be known first (small headers, and the log encoder's outer
-//! levels). Property tests hold the output to decode to exactly what the reference transform
-//! produces.
+//! ([`Wire`]) where a size must be known first (the headers of a request). Property tests hold
+//! the output to decode to exactly what the reference transform produces.
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -66,27 +65,8 @@ pub(super) trait Wire: Sized {
         }
     }
 
-    /// A nested message. By default it is measured first; the buffer sets its length after
-    /// the content instead.
-    fn message<M: Encode>(&mut self, field: u32, message: &M) {
-        self.measured(field, message);
-    }
-
-    /// A message measured before it is written: for the outer levels of a request, whose
-    /// content is large and whose parts already know their lengths, so that nothing large is
-    /// moved to make room for a length.
-    fn measured<M: Encode>(&mut self, field: u32, message: &M) {
-        let mut count = Count(0);
-        message.encode(&mut count);
-        self.key(field, LENGTH);
-        self.varint(count.0 as u64);
-        message.encode(self);
-    }
-
-    /// The content of a message whose encoded `length` is already known.
-    fn known<M: Encode>(&mut self, _length: usize, message: &M) {
-        message.encode(self);
-    }
+    /// A nested message: key, length, content.
+    fn message<M: Encode>(&mut self, field: u32, message: &M);
 }
 
 /// Measures instead of writing.
@@ -109,10 +89,6 @@ impl Wire for Count {
         let mut inner = Count(0);
         message.encode(&mut inner);
         self.0 += varint_len(u64::from(field << 3 | LENGTH)) + varint_len(inner.0 as u64) + inner.0;
-    }
-
-    fn known<M: Encode>(&mut self, length: usize, _message: &M) {
-        self.0 += length;
     }
 
     /// Only whether the time is after the epoch matters to the size: nothing to convert.
@@ -361,27 +337,14 @@ impl Encode for ResourceMsg<'_> {
     }
 }
 
-/// Encodes span batches straight to protobuf, in one pass over the spans.
+/// Encodes span batches straight to protobuf, in one pass over the spans, reusing its buffer
+/// from batch to batch.
 ///
-/// Each span is written once, its length set down after it (two bytes are set aside, which
-/// fits spans of 128 bytes to 16 KiB; others are moved by a byte or so). The enclosing
-/// messages' headers are only known at the end, so each scope's spans are written after a
-/// gap as large as its header can be; the headers then go into the gaps, and any slack is
-/// closed by moving later groups down (nothing moves when a batch has one scope, the usual
-/// case). The buffer is sized from the previous batch's bytes per span.
+/// Each span is written once, its length set down after it; the enclosing headers go into
+/// room left before each scope's spans.
 #[derive(Debug, Default)]
 pub struct SpanEncoder {
-    buffer: BytesMut,
-    header: BytesMut,
-    bytes_per_span: usize,
-}
-
-/// Where one scope's spans were written.
-struct Group<'a> {
-    scope: &'a InstrumentationScope,
-    /// Encoded `scope` field of the `ScopeSpans`, key and length included.
-    scope_field: usize,
-    content: std::ops::Range<usize>,
+    writer: RequestWriter,
 }
 
 impl SpanEncoder {
@@ -393,10 +356,7 @@ impl SpanEncoder {
     /// The `ExportTraceServiceRequest` of `spans` from `resource`, grouped by scope in the
     /// order scopes first appear (as the reference transform groups them).
     pub fn encode(&mut self, spans: &[SpanData], resource: &Resource) -> Bytes {
-        if spans.is_empty() {
-            return Bytes::new();
-        }
-        let mut order: Vec<(&InstrumentationScope, Vec<&SpanData>)> = Vec::new();
+        let mut order: Vec<(ScopeMsg<'_>, &str, Vec<&SpanData>)> = Vec::new();
         let mut index: HashMap<&InstrumentationScope, usize> = HashMap::new();
         let mut last: Option<(&InstrumentationScope, usize)> = None;
         for span in spans {
@@ -405,30 +365,76 @@ impl SpanEncoder {
             let slot = match last {
                 Some((previous, slot)) if previous == scope => slot,
                 _ => *index.entry(scope).or_insert_with(|| {
-                    order.push((scope, Vec::new()));
+                    order.push((
+                        ScopeMsg(scope),
+                        scope.schema_url().unwrap_or_default(),
+                        Vec::new(),
+                    ));
                     order.len() - 1
                 }),
             };
             last = Some((scope, slot));
-            order[slot].1.push(span);
+            order[slot].2.push(span);
         }
+        self.writer
+            .write(resource, &order, spans.len(), |span, buffer| {
+                SpanMsg(span).encode(buffer)
+            })
+    }
+}
 
+/// Writes an export request (`resource_spans` or `resource_logs`: the two share their field
+/// numbers) of one resource and its scope groups, in one pass over the items.
+///
+/// Each item is written once, its length set down after it (two bytes are set aside, which
+/// fits items of 128 bytes to 16 KiB; others are moved by a byte or so). The enclosing
+/// messages' headers are only known at the end, so each scope's items are written after a gap
+/// as large as its header can be; the headers then go into the gaps, and any slack is closed
+/// by moving later groups down (nothing moves when a batch has one scope, the usual case).
+/// The buffer is sized from the previous batch's bytes per item, and its allocation is reused
+/// once the previous request is dropped.
+#[derive(Debug, Default)]
+pub(super) struct RequestWriter {
+    buffer: BytesMut,
+    header: BytesMut,
+    bytes_per_item: usize,
+}
+
+/// Where one scope's items were written.
+struct Written {
+    /// Encoded `scope` field of the scope message, key and length included.
+    scope_field: usize,
+    content: std::ops::Range<usize>,
+}
+
+impl RequestWriter {
+    /// `groups`: each scope's message, schema URL and items; `count`: the items in all.
+    pub(super) fn write<S: Encode, I>(
+        &mut self,
+        resource: &Resource,
+        groups: &[(S, &str, Vec<I>)],
+        count: usize,
+        item: impl Fn(&I, &mut BytesMut),
+    ) -> Bytes {
+        if count == 0 {
+            return Bytes::new();
+        }
         let resource_field = measure(|w| w.message(1, &ResourceMsg(resource)));
         let buffer = &mut self.buffer;
-        buffer.reserve(spans.len() * self.bytes_per_span.max(64) * 9 / 8);
-        let mut groups = Vec::with_capacity(order.len());
-        for (i, (scope, members)) in order.iter().enumerate() {
-            let scope_field = measure(|w| w.message(1, &ScopeMsg(scope)));
+        buffer.reserve(count * self.bytes_per_item.max(64) * 9 / 8);
+        let mut written = Vec::with_capacity(groups.len());
+        for (i, (scope, schema_url, members)) in groups.iter().enumerate() {
+            let scope_field = measure(|w| w.message(1, scope));
             // Room for the largest header: the request's own for the first group (key, length,
             // resource), then the scope's (key, length, scope).
             let outer = if i == 0 { 1 + 5 + resource_field } else { 0 };
             buffer.put_bytes(0, outer + 1 + 5 + scope_field);
             let start = buffer.len();
-            for span in members {
+            for member in members {
                 buffer.key(2, LENGTH);
                 let at = buffer.len();
                 buffer.put_bytes(0, 2);
-                SpanMsg(span).encode(buffer);
+                item(member, buffer);
                 let length = buffer.len() - at - 2;
                 if (0x80..0x4000).contains(&length) {
                     buffer[at] = length as u8 | 0x80;
@@ -437,9 +443,8 @@ impl SpanEncoder {
                     set_length(buffer, at, 2);
                 }
             }
-            buffer.optional_bytes(3, scope.schema_url().unwrap_or_default().as_bytes());
-            groups.push(Group {
-                scope,
+            buffer.optional_bytes(3, schema_url.as_bytes());
+            written.push(Written {
                 scope_field,
                 content: start..buffer.len(),
             });
@@ -448,33 +453,33 @@ impl SpanEncoder {
         buffer.optional_bytes(3, resource.schema_url().unwrap_or_default().as_bytes());
         let tail = tail..buffer.len();
 
-        let scope_spans = |group: &Group<'_>| group.scope_field + group.content.len();
-        let resource_spans = resource_field
-            + groups
+        let scope_length = |group: &Written| group.scope_field + group.content.len();
+        let resource_length = resource_field
+            + written
                 .iter()
                 .map(|g| {
-                    let length = scope_spans(g);
+                    let length = scope_length(g);
                     1 + varint_len(length as u64) + length
                 })
                 .sum::<usize>()
             + tail.len();
 
-        // The first group's header (the request's, then the scope's) ends where its spans
-        // begin; each later group's header follows the content before it, and its spans are
+        // The first group's header (the request's, then the scope's) ends where its items
+        // begin; each later group's header follows the content before it, and its items are
         // moved down behind the header when the header room was not all used.
         let header = &mut self.header;
         let mut begin = 0;
         let mut end = 0;
-        for (i, group) in groups.iter().enumerate() {
+        for (i, (group, (scope, _, _))) in written.iter().zip(groups).enumerate() {
             header.clear();
             if i == 0 {
                 header.key(1, LENGTH);
-                header.varint(resource_spans as u64);
+                header.varint(resource_length as u64);
                 header.message(1, &ResourceMsg(resource));
             }
             header.key(2, LENGTH);
-            header.varint(scope_spans(group) as u64);
-            header.message(1, &ScopeMsg(group.scope));
+            header.varint(scope_length(group) as u64);
+            header.message(1, scope);
             let at = if i == 0 {
                 begin = group.content.start - header.len();
                 begin
@@ -493,7 +498,7 @@ impl SpanEncoder {
         }
         buffer.truncate(end + tail.len());
         buffer.advance(begin);
-        self.bytes_per_span = buffer.len() / spans.len();
+        self.bytes_per_item = buffer.len() / count;
         buffer.split().freeze()
     }
 }

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use opentelemetry::logs::AnyValue as LogValue;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::logs::SdkLogRecord;
 use opentelemetry_sdk::Resource;
 
-use super::direct::{nanos, Count, Encode, ResourceMsg, Wire, FIXED32, FIXED64, LENGTH, VARINT};
+use super::direct::{nanos, Encode, RequestWriter, Wire, FIXED32, FIXED64, VARINT};
 
 struct LogValueMsg<'a>(&'a LogValue);
 
@@ -133,49 +133,22 @@ impl std::hash::Hash for ScopeKey<'_> {
     }
 }
 
-struct LogScopeMsg<'a>(&'a ScopeKey<'a>);
+struct LogScopeMsg<'a>(ScopeKey<'a>);
 
 impl Encode for LogScopeMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
-        let key = self.0;
+        let key = &self.0;
         w.optional_bytes(1, key.name.as_bytes());
         w.optional_bytes(2, key.scope.version().unwrap_or_default().as_bytes());
         super::direct::attributes(w, 3, key.scope.attributes());
     }
 }
 
-struct ScopeLogsMsg<'a>(&'a ScopeKey<'a>, &'a [(&'a SdkLogRecord, usize)]);
-
-impl Encode for ScopeLogsMsg<'_> {
-    fn encode<W: Wire>(&self, w: &mut W) {
-        w.message(1, &LogScopeMsg(self.0));
-        for (record, length) in self.1 {
-            w.key(2, LENGTH);
-            w.varint(*length as u64);
-            w.known(*length, &RecordMsg(record));
-        }
-        w.optional_bytes(3, self.0.scope.schema_url().unwrap_or_default().as_bytes());
-    }
-}
-
-type Groups<'a> = Vec<(ScopeKey<'a>, Vec<(&'a SdkLogRecord, usize)>)>;
-
-struct ResourceLogsMsg<'a>(&'a Resource, &'a Groups<'a>);
-
-impl Encode for ResourceLogsMsg<'_> {
-    fn encode<W: Wire>(&self, w: &mut W) {
-        w.message(1, &ResourceMsg(self.0));
-        for (key, records) in self.1 {
-            w.measured(2, &ScopeLogsMsg(key, records));
-        }
-        w.optional_bytes(3, self.0.schema_url().unwrap_or_default().as_bytes());
-    }
-}
-
-/// Encodes log batches straight to protobuf, reusing its buffer from batch to batch.
+/// Encodes log batches straight to protobuf, in one pass over the records (written as the
+/// span encoder writes spans), reusing its buffer from batch to batch.
 #[derive(Debug, Default)]
 pub struct LogEncoder {
-    buffer: BytesMut,
+    writer: RequestWriter,
 }
 
 impl LogEncoder {
@@ -191,7 +164,7 @@ impl LogEncoder {
         records: &[(&SdkLogRecord, &InstrumentationScope)],
         resource: &Resource,
     ) -> Bytes {
-        let mut groups: Groups<'_> = Vec::new();
+        let mut groups: Vec<(LogScopeMsg<'_>, &str, Vec<&SdkLogRecord>)> = Vec::new();
         let mut index: HashMap<ScopeKey<'_>, usize> = HashMap::new();
         for (record, scope) in records {
             let name = record.target().map_or_else(|| scope.name(), |t| t.as_ref());
@@ -199,22 +172,20 @@ impl LogEncoder {
             let slot = match index.get(&key) {
                 Some(slot) => *slot,
                 None => {
-                    groups.push((ScopeKey { name, scope }, Vec::new()));
+                    groups.push((
+                        LogScopeMsg(ScopeKey { name, scope }),
+                        scope.schema_url().unwrap_or_default(),
+                        Vec::new(),
+                    ));
                     index.insert(key, groups.len() - 1);
                     groups.len() - 1
                 }
             };
-            let mut count = Count(0);
-            RecordMsg(record).encode(&mut count);
-            groups[slot].1.push((record, count.0));
+            groups[slot].2.push(record);
         }
-        let request = ResourceLogsMsg(resource, &groups);
-        let mut count = Count(0);
-        count.message(1, &request);
-        self.buffer.reserve(count.0);
-        if !records.is_empty() {
-            self.buffer.measured(1, &request);
-        }
-        self.buffer.split().freeze()
+        self.writer
+            .write(resource, &groups, records.len(), |record, buffer| {
+                RecordMsg(record).encode(buffer)
+            })
     }
 }
