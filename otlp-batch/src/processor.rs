@@ -94,20 +94,19 @@ impl<T> Shared<T> {
         let counters = &self.counters;
         let left = counters.dequeued.load(Ordering::Relaxed)
             + counters.dropped_queue_full.load(Ordering::Relaxed);
-        offered.saturating_sub(left) >= self.config.max_batch_size as u64
-            || self
-                .config
-                .max_batch_bytes
-                .is_some_and(|limit| self.queue.bytes() >= limit)
+        offered.saturating_sub(left) >= self.config.max_batch_size as u64 || self.bytes_ready()
+    }
+
+    /// Whether the queued items' estimated size reached the byte limit, when there is one.
+    fn bytes_ready(&self) -> bool {
+        self.config
+            .max_batch_bytes
+            .is_some_and(|limit| self.queue.bytes() >= limit)
     }
 
     /// Whether a full batch is waiting, by count or by estimated bytes.
     pub(crate) fn batch_ready(&self) -> bool {
-        self.queue.len() >= self.config.max_batch_size
-            || self
-                .config
-                .max_batch_bytes
-                .is_some_and(|limit| self.queue.bytes() >= limit)
+        self.queue.len() >= self.config.max_batch_size || self.bytes_ready()
     }
 }
 

@@ -110,7 +110,6 @@ impl BatchSpanProcessor {
 impl SpanProcessor for BatchSpanProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
-    #[inline]
     fn on_end(&self, span: SpanData) {
         if span.span_context.is_sampled() {
             self.inner.push(span);

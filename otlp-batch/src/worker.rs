@@ -127,21 +127,13 @@ pub(crate) async fn run<T, S>(
             },
             _ = worker.shared.wake.notified(), if strategy != Strategy::Time => {
                 worker.shared.wake_taken();
-                while worker.shared.batch_ready() {
-                    if !worker.export_one(None).await {
-                        break;
-                    }
-                }
+                worker.export_ready().await;
             }
             // Under the size strategy the tick only re-checks for full batches: producers wake
             // the worker, and this bounds the wait should a wake-up ever be missed.
             _ = sleep_until(next_tick) => {
                 if strategy == Strategy::Size {
-                    while worker.shared.batch_ready() {
-                        if !worker.export_one(None).await {
-                            break;
-                        }
-                    }
+                    worker.export_ready().await;
                 } else {
                     worker.drain(None).await;
                 }
@@ -164,6 +156,15 @@ where
     S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
     S::Future: Send,
 {
+    /// Exports full batches while there are any.
+    async fn export_ready(&mut self) {
+        while self.shared.batch_ready() {
+            if !self.export_one(None).await {
+                break;
+            }
+        }
+    }
+
     /// Exports everything queued, batch by batch, stopping at the deadline.
     async fn drain(&mut self, deadline: Option<Instant>) {
         while self.shared.queue.len() > 0 {

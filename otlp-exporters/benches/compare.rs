@@ -617,6 +617,29 @@ fn scaling(runtime: &tokio::runtime::Runtime, quick: bool) {
     println!("\nspans/s: delivered into the counting collector, producers making spans as fast as they can; CPU/M: process CPU seconds per million delivered spans; end ns: making and ending a span, per thread");
 }
 
+/// Runs one part alone, for `perf`: `encode`, `end`, `ours` or `reference`.
+fn profile_one(runtime: &tokio::runtime::Runtime, part: &str, duration: Duration) {
+    match part {
+        "encode" => {
+            let (ours, reference) = encode_cost(400);
+            println!("encode ns per span: ours {ours:.1}, reference {reference:.1}");
+        }
+        "end" => {
+            for (threads, ours, sdk) in end_costs(500_000, 5, &[1, 2]) {
+                println!("{threads} {ours} {sdk}");
+            }
+        }
+        "ours" | "reference" => {
+            let t = runtime.block_on(throughput(part == "reference", duration, 1));
+            println!(
+                "delivered/s {:.0}, dropped {}, CPU s per million {:.2}, without the producer {:.2}",
+                t.delivered_per_second, t.dropped, t.cpu_per_million, t.pipeline_cpu_per_million
+            );
+        }
+        other => eprintln!("OTLP_BENCH_PROFILE={other}: expected encode, end, ours or reference"),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -645,35 +668,16 @@ fn main() {
         println!("{grown} {budget} {dropped}");
         return;
     }
-    if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("encode") {
-        let (ours, reference) = encode_cost(400);
-        println!("encode ns per span: ours {ours:.1}, reference {reference:.1}");
-        return;
-    }
-    if std::env::var("OTLP_BENCH_PROFILE").as_deref() == Ok("end") {
-        for (threads, ours, sdk) in end_costs(500_000, 5, &[1, 2]) {
-            println!("{threads} {ours} {sdk}");
-        }
+    if let Ok(part) = std::env::var("OTLP_BENCH_PROFILE") {
+        profile_one(&runtime, &part, Duration::from_secs(seconds));
         return;
     }
     if let Ok(rate) = std::env::var("OTLP_BENCH_RATE") {
-        let rate: u64 = rate.parse().expect("rate");
+        let rate: u64 = rate.parse().expect("OTLP_BENCH_RATE: spans per second");
         for reference in [false, true, false, true] {
             let (made, lost) = runtime.block_on(lost_at(rate, Duration::from_secs(2), reference));
             println!("reference {reference}: made {made}, lost {lost} at {rate}/s");
         }
-        return;
-    }
-    if let Ok(side) = std::env::var("OTLP_BENCH_PROFILE") {
-        let t = runtime.block_on(throughput(
-            side == "reference",
-            Duration::from_secs(seconds),
-            1,
-        ));
-        println!(
-            "delivered/s {:.0}, dropped {}, CPU s per million {:.2}, without the producer {:.2}",
-            t.delivered_per_second, t.dropped, t.cpu_per_million, t.pipeline_cpu_per_million
-        );
         return;
     }
 
