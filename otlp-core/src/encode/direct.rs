@@ -102,8 +102,8 @@ impl Wire for Count {
 impl Wire for BytesMut {
     /// Writes the message first and its length after: one byte is set aside for the length
     /// (enough below 128 bytes, which covers attributes, values, events and statuses) and the
-    /// content is moved along only when the length needs more. Measuring first, as the
-    /// default does, would walk every nested message once more per level.
+    /// content is moved along only when the length needs more. Measuring first, as [`Count`]
+    /// does, would walk every nested message once more per level.
     fn message<M: Encode>(&mut self, field: u32, message: &M) {
         self.key(field, LENGTH);
         let at = self.len();
@@ -218,7 +218,7 @@ pub(super) fn attributes<'a, W: Wire>(
     }
 }
 
-pub(super) fn nanos(time: SystemTime) -> u64 {
+fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)

@@ -2,7 +2,6 @@
 //! `ExportLogsServiceRequest`, on the same [`Wire`] as the span encoder.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use opentelemetry::logs::AnyValue as LogValue;
@@ -10,7 +9,7 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::logs::SdkLogRecord;
 use opentelemetry_sdk::Resource;
 
-use super::direct::{nanos, Encode, RequestWriter, Wire, FIXED32, FIXED64, VARINT};
+use super::direct::{Encode, RequestWriter, Wire, FIXED32, FIXED64, VARINT};
 
 struct LogValueMsg<'a>(&'a LogValue);
 
@@ -67,20 +66,14 @@ impl Encode for LogKeyValue<'_> {
     }
 }
 
-fn optional_time<W: Wire>(w: &mut W, field: u32, time: Option<SystemTime>) {
-    let value = time.map(nanos).unwrap_or(0);
-    if value != 0 {
-        w.key(field, FIXED64);
-        w.fixed64(value);
-    }
-}
-
 struct RecordMsg<'a>(&'a SdkLogRecord);
 
 impl Encode for RecordMsg<'_> {
     fn encode<W: Wire>(&self, w: &mut W) {
         let record = self.0;
-        optional_time(w, 1, record.timestamp());
+        if let Some(time) = record.timestamp() {
+            w.timestamp(1, time);
+        }
         w.optional_varint(2, record.severity_number().map_or(0, |s| s as u64));
         w.optional_bytes(3, record.severity_text().unwrap_or_default().as_bytes());
         if let Some(body) = record.body() {
@@ -99,7 +92,9 @@ impl Encode for RecordMsg<'_> {
             w.bytes_field(10, &context.span_id.to_bytes());
         }
         // The reference transform panics on a record without an observed time; here it is 0.
-        optional_time(w, 11, record.observed_timestamp());
+        if let Some(time) = record.observed_timestamp() {
+            w.timestamp(11, time);
+        }
         w.optional_bytes(12, record.event_name().unwrap_or_default().as_bytes());
     }
 }
