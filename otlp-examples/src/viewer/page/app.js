@@ -286,7 +286,7 @@ async function metricChart(name) {
       ]), (p) => p.v),
       h("p", { class: "series-legend" }, h("span", {}, h("span", { class: "swatch", style: "background:" + COLOURS[0] }), "p50"),
         h("span", {}, h("span", { class: "swatch", style: "background:" + COLOURS[1] }), "p95"), h("span", {}, h("span", { class: "swatch", style: "background:" + COLOURS[2] }), "p99")),
-      latest.map((p, i) => [h("h3", {}, "Buckets of the latest point" + (series.length > 1 ? " · series " + (i + 1) : "") + ` · count ${p.count}, p50 ${fmt(p.p50)}, p95 ${fmt(p.p95)}, p99 ${fmt(p.p99)}`), bucketBars(p)]));
+      latest.flatMap((p, i) => [h("h3", {}, "Buckets of the latest point" + (series.length > 1 ? " · series " + (i + 1) : "") + ` · count ${p.count}, p50 ${fmt(p.p50)}, p95 ${fmt(p.p95)}, p99 ${fmt(p.p99)}`), bucketBars(p)]));
   }
   const pick = (p) => (p.type === "number" ? p.value : p.type === "summary" ? p.count : null);
   return h("div", { class: "chart", id: "metric-chart" }, head, lineChart(series, pick), legend);
