@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use super::page;
 use super::rows::severity_floor;
-use super::store::{critical_path, Store, TraceSummary};
+use super::store::{critical_path, Store};
 
 /// The most rows one list answer holds, whatever `limit` asks.
 const MAX_ROWS: usize = 5_000;
@@ -117,34 +117,9 @@ struct TraceQuery {
 async fn traces(State(store): State<Store>, Query(query): Query<TraceQuery>) -> Response {
     let limit = query.limit.unwrap_or(1_000).min(MAX_ROWS);
     let service = query.service.filter(|s| !s.is_empty());
-    let name = query
-        .name
-        .filter(|s| !s.is_empty())
-        .map(|n| n.to_lowercase());
-    let list: Vec<TraceSummary> = store.with_traces(|traces| {
-        traces
-            .filter(|t| {
-                service
-                    .as_ref()
-                    .is_none_or(|s| t.spans.iter().any(|span| &span.service == s))
-            })
-            .filter(|t| {
-                name.as_ref().is_none_or(|n| {
-                    t.spans
-                        .iter()
-                        .any(|span| span.name.to_lowercase().contains(n))
-                })
-            })
-            .filter_map(TraceSummary::of)
-            .filter(|t| query.error.is_none_or(|e| t.error == e))
-            .take(limit)
-            .collect()
-    });
-    let services: std::collections::BTreeSet<String> = store.with_traces(|traces| {
-        traces
-            .flat_map(|t| t.spans.iter().map(|s| s.service.clone()))
-            .collect()
-    });
+    let name = query.name.filter(|s| !s.is_empty());
+    let list = store.list_traces(service.as_deref(), name.as_deref(), query.error, limit);
+    let services = store.services();
     Json(json!({ "traces": list, "services": services })).into_response()
 }
 

@@ -216,11 +216,44 @@ impl Store {
         }
     }
 
-    /// Runs `f` over every trace, newest first.
-    pub(crate) fn with_traces<R>(
+    /// Summaries of the traces, newest first: those with a span of `service`, with a span whose
+    /// name contains `name` (any case), with or without an error, at most `limit`.
+    pub fn list_traces(
         &self,
-        f: impl FnOnce(&mut dyn Iterator<Item = &Trace>) -> R,
-    ) -> R {
+        service: Option<&str>,
+        name: Option<&str>,
+        error: Option<bool>,
+        limit: usize,
+    ) -> Vec<TraceSummary> {
+        let name = name.map(str::to_lowercase);
+        self.with_traces(|traces| {
+            traces
+                .filter(|t| service.is_none_or(|s| t.spans.iter().any(|span| span.service == s)))
+                .filter(|t| {
+                    name.as_ref().is_none_or(|n| {
+                        t.spans
+                            .iter()
+                            .any(|span| span.name.to_lowercase().contains(n))
+                    })
+                })
+                .filter_map(TraceSummary::of)
+                .filter(|t| error.is_none_or(|e| t.error == e))
+                .take(limit)
+                .collect()
+        })
+    }
+
+    /// Every service with a span held, sorted.
+    pub fn services(&self) -> BTreeSet<String> {
+        self.with_traces(|traces| {
+            traces
+                .flat_map(|t| t.spans.iter().map(|s| s.service.clone()))
+                .collect()
+        })
+    }
+
+    /// Runs `f` over every trace, newest first.
+    fn with_traces<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &Trace>) -> R) -> R {
         let inner = self.inner.lock();
         let mut traces = inner
             .trace_order
