@@ -29,6 +29,7 @@
 pub mod config;
 pub mod custom;
 mod pipeline;
+mod redacted_debug;
 pub mod self_metrics;
 mod sinks;
 mod stack;

@@ -158,7 +158,10 @@ pub enum Protocol {
 pub use otlp_core::Telemetry as Payload;
 
 /// One request the receiver accepted, with how it arrived.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows header names, and values only of headers that never carry credentials
+/// ([`otlp_core::redact::is_public_header`]): a bearer token or an API key is `<redacted>`.
+#[derive(Clone)]
 pub struct Received {
     /// gRPC or HTTP.
     pub protocol: Protocol,
@@ -170,6 +173,32 @@ pub struct Received {
     pub headers: ::http::HeaderMap,
     /// The decoded request.
     pub payload: Payload,
+}
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Shown<'a>(&'a ::http::HeaderMap);
+        impl std::fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(name, value)| {
+                        let name = name.as_str();
+                        (
+                            name,
+                            otlp_core::redact::header_value(name, value.as_bytes()),
+                        )
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("Received")
+            .field("protocol", &self.protocol)
+            .field("encoding", &self.encoding)
+            .field("compression", &self.compression)
+            .field("headers", &Shown(&self.headers))
+            .field("payload", &self.payload)
+            .finish()
+    }
 }
 
 /// A running receiver. Dropping it stops the servers; [`Receiver::shutdown`] waits for them.
