@@ -36,6 +36,7 @@
 //! # Ok::<(), otlp_core::Error>(())
 //! ```
 
+pub mod bearer;
 pub mod encode;
 mod error;
 pub mod redact;

@@ -93,7 +93,8 @@ impl State {
     pub(crate) async fn handle(&self, received: Received) -> Answer {
         if let Some(expected) = &self.bearer {
             let given = received.headers.get(::http::header::AUTHORIZATION);
-            if !given.is_some_and(|v| bearer_matches(v.as_bytes(), expected.as_bytes())) {
+            if !given.is_some_and(|v| otlp_core::bearer::matches(v.as_bytes(), expected.as_bytes()))
+            {
                 self.refused();
                 return Answer::fail(
                     tonic::Code::Unauthenticated,
@@ -194,26 +195,6 @@ impl State {
     }
 }
 
-/// Whether an `authorization` value carries `token` under the Bearer scheme. The scheme is
-/// matched without regard to case (RFC 7235); the token is compared in time that does not
-/// depend on where it first differs, so a client cannot guess it byte by byte.
-pub(crate) fn bearer_matches(value: &[u8], token: &[u8]) -> bool {
-    let Some(space) = value.iter().position(|b| *b == b' ') else {
-        return false;
-    };
-    let (scheme, rest) = value.split_at(space);
-    let given = rest.trim_ascii();
-    scheme.eq_ignore_ascii_case(b"bearer") & constant_time_eq(given, token)
-}
-
-/// Equality whose time depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
 /// Locks plain data; a panic elsewhere cannot leave it half-written, so poisoning is ignored.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
@@ -221,25 +202,3 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Shared by both servers.
 pub(crate) type Shared = Arc<State>;
-
-#[cfg(test)]
-mod tests {
-    use super::bearer_matches;
-
-    #[test]
-    fn the_scheme_ignores_case_and_the_token_must_match_exactly() {
-        for good in ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret "] {
-            assert!(bearer_matches(good.as_bytes(), b"s3cret"), "{good}");
-        }
-        for bad in [
-            "Bearer s3cre",
-            "Bearer s3cretx",
-            "Basic s3cret",
-            "s3cret",
-            "Bearer",
-            "",
-        ] {
-            assert!(!bearer_matches(bad.as_bytes(), b"s3cret"), "{bad}");
-        }
-    }
-}
