@@ -8,6 +8,12 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+/// The longest delay a server may ask for before the next attempt (RetryInfo, `Retry-After`):
+/// five minutes. A longer one is cut to this, so a collector (or anything on the path of a
+/// plaintext export) cannot park an export task for days; the retry layer's total deadline
+/// usually cuts it shorter still.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
 /// The boxed error type that crosses tower layers.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -130,9 +136,10 @@ impl Error {
         self
     }
 
-    /// Attaches the delay the server (or a local component) asked for before the next try.
+    /// Attaches the delay the server (or a local component) asked for before the next try, cut
+    /// to [`MAX_RETRY_AFTER`].
     pub fn with_retry_after(mut self, delay: Duration) -> Self {
-        self.retry_after = Some(delay);
+        self.retry_after = Some(delay.min(MAX_RETRY_AFTER));
         self
     }
 
@@ -140,7 +147,8 @@ impl Error {
     ///
     /// `CANCELLED`, `DEADLINE_EXCEEDED`, `ABORTED`, `OUT_OF_RANGE`, `UNAVAILABLE` and
     /// `DATA_LOSS` are retryable; `RESOURCE_EXHAUSTED` is retryable only when the server sent
-    /// RetryInfo (`retry_info`), whose delay is kept; every other code is permanent.
+    /// RetryInfo (`retry_info`), whose delay is kept (cut to [`MAX_RETRY_AFTER`]); every other
+    /// code is permanent.
     pub fn from_grpc_code(
         code: i32,
         message: impl Into<String>,
@@ -155,12 +163,15 @@ impl Error {
         };
         let mut error = Error::new(kind, message);
         error.status = Some(Status::Grpc(code));
-        error.retry_after = retry_info.filter(|_| kind.is_retryable());
+        error.retry_after = retry_info
+            .filter(|_| kind.is_retryable())
+            .map(|delay| delay.min(MAX_RETRY_AFTER));
         error
     }
 
     /// Maps an HTTP status per the OTLP specification: 429, 502, 503 and 504 are retryable (with
-    /// the `Retry-After` delay when there was one), 413 is too large, every other is permanent.
+    /// the `Retry-After` delay when there was one, cut to [`MAX_RETRY_AFTER`]), 413 is too large,
+    /// every other is permanent.
     pub fn from_http_status(
         status: u16,
         message: impl Into<String>,
@@ -175,7 +186,9 @@ impl Error {
         };
         let mut error = Error::new(kind, message);
         error.status = Some(Status::Http(status));
-        error.retry_after = retry_after.filter(|_| kind.is_retryable());
+        error.retry_after = retry_after
+            .filter(|_| kind.is_retryable())
+            .map(|delay| delay.min(MAX_RETRY_AFTER));
         error
     }
 

@@ -36,15 +36,17 @@
 //! # Ok::<(), otlp_core::Error>(())
 //! ```
 
+pub mod bearer;
 pub mod encode;
 mod error;
+pub mod redact;
 mod request;
 mod setting;
 mod signal;
 pub mod split;
 mod telemetry;
 
-pub use error::{classify, BoxError, Classification, Error, ErrorKind, Status};
+pub use error::{classify, BoxError, Classification, Error, ErrorKind, Status, MAX_RETRY_AFTER};
 pub use request::{Encoding, ExportOutcome, ExportRequest};
 pub use setting::InvalidSetting;
 pub use signal::Signal;

@@ -29,6 +29,8 @@
 pub mod config;
 pub mod custom;
 mod pipeline;
+mod plaintext;
+mod redacted_debug;
 pub mod self_metrics;
 mod sinks;
 mod stack;
@@ -36,5 +38,6 @@ mod stats;
 
 pub use config::{PipelineConfig, Protocol};
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};
+pub use plaintext::PlaintextCredentials;
 pub use sinks::{OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter};
 pub use stats::{CircuitStats, ExportStats, PipelineStats};

@@ -24,6 +24,7 @@ use otlp_batch::{
 use otlp_core::{InvalidSetting, Signal};
 use otlp_reliability::bulkhead::BulkheadLayer;
 use otlp_reliability::circuit_breaker::BreakerConfig;
+use otlp_reliability::health::http::ServeConfig;
 use otlp_reliability::health::{
     CheckConfig, CheckResult, HealthRegistry, HealthReport, HealthStatus,
 };
@@ -33,6 +34,7 @@ use otlp_transport::Compression;
 
 use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
 use crate::custom::CustomExporter;
+use crate::plaintext::PlaintextCredentials;
 use crate::sinks::{
     ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, SignalSender,
     SpanSink,
@@ -88,6 +90,8 @@ pub struct PipelineBuilder {
     self_metrics: bool,
     views: Vec<View>,
     resolver: Option<Arc<dyn Resolver>>,
+    health_token: Option<Secret>,
+    plaintext_credentials: PlaintextCredentials,
 }
 
 /// A metrics view: how an instrument's stream is named and aggregated.
@@ -101,6 +105,8 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("self_metrics", &self.self_metrics)
             .field("views", &self.views.len())
             .field("resolver", &self.resolver.is_some())
+            .field("health_token", &self.health_token)
+            .field("plaintext_credentials", &self.plaintext_credentials)
             .finish()
     }
 }
@@ -302,9 +308,29 @@ impl PipelineBuilder {
         self
     }
 
-    /// Serves the health endpoint on `addr`.
+    /// Serves the health endpoint on `addr` (any address: prefer
+    /// [`with_health_port`](Self::with_health_port) unless a load balancer elsewhere must reach
+    /// it).
     pub fn with_health_endpoint(mut self, addr: SocketAddr) -> Self {
         self.config.health_endpoint = Some(addr);
+        self
+    }
+
+    /// Serves the health endpoint on `127.0.0.1:port` (0: a free port).
+    pub fn with_health_port(self, port: u16) -> Self {
+        self.with_health_endpoint(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)))
+    }
+
+    /// Requires `authorization: Bearer <token>` on the health endpoint.
+    pub fn with_health_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.health_token = Some(Secret::new(token));
+        self
+    }
+
+    /// What to do when TLS files, a bearer token or a credential header are set for a
+    /// plaintext endpoint that is not loopback: warn (default) or refuse to build.
+    pub fn with_plaintext_credentials(mut self, policy: PlaintextCredentials) -> Self {
+        self.plaintext_credentials = policy;
         self
     }
 
@@ -316,7 +342,19 @@ impl PipelineBuilder {
     /// Builds the pipeline: starts its runtime, its transports (connections are made lazily),
     /// the batch workers, the metric reader, and the health endpoint if configured.
     pub fn build(self) -> Result<OtlpPipeline, BuildError> {
-        let pipeline = OtlpPipeline::start(self.config, self.custom, self.views, self.resolver)?;
+        let security_warnings = if self.config.disabled || self.custom.is_some() {
+            Vec::new()
+        } else {
+            crate::plaintext::check(&self.config, self.plaintext_credentials)?
+        };
+        let mut pipeline = OtlpPipeline::start(
+            self.config,
+            self.custom,
+            self.views,
+            self.resolver,
+            self.health_token,
+        )?;
+        pipeline.security_warnings = security_warnings;
         if self.self_metrics {
             crate::self_metrics::register(&pipeline);
         }
@@ -363,6 +401,7 @@ pub struct OtlpPipeline {
     health: HealthRegistry,
     health_addr: Option<SocketAddr>,
     config: PipelineConfig,
+    security_warnings: Vec<String>,
     // Declared last: the providers above shut down on drop, and need the runtime to do it.
     runtime: PipelineRuntime,
 }
@@ -401,6 +440,7 @@ impl OtlpPipeline {
         custom: Option<Arc<dyn CustomExporter>>,
         views: Vec<View>,
         resolver: Option<Arc<dyn Resolver>>,
+        health_token: Option<Secret>,
     ) -> Result<Self, BuildError> {
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
@@ -421,6 +461,7 @@ impl OtlpPipeline {
                 health,
                 health_addr: None,
                 config,
+                security_warnings: Vec::new(),
                 runtime,
             });
         }
@@ -528,8 +569,14 @@ impl OtlpPipeline {
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let health = health.clone();
+            let mut serve_config = ServeConfig::default();
+            if let Some(token) = &health_token {
+                serve_config = serve_config.with_bearer_token(token.expose());
+            }
             runtime.handle().spawn(async move {
-                if let Err(error) = otlp_reliability::health::http::serve(health, listener).await {
+                let served =
+                    otlp_reliability::health::http::serve_with(health, listener, serve_config);
+                if let Err(error) = served.await {
                     tracing::warn!(%error, "health endpoint stopped");
                 }
             });
@@ -557,6 +604,7 @@ impl OtlpPipeline {
             health,
             health_addr,
             config,
+            security_warnings: Vec::new(),
             runtime,
         })
     }
@@ -565,6 +613,12 @@ impl OtlpPipeline {
     /// configured port 0 shows the port the system chose).
     pub fn health_endpoint(&self) -> Option<SocketAddr> {
         self.health_addr
+    }
+
+    /// The startup report's security warnings: credentials configured for a plaintext
+    /// endpoint that is not loopback (each also logged once through `tracing` at build).
+    pub fn security_warnings(&self) -> &[String] {
+        &self.security_warnings
     }
 
     /// A tracer of the pipeline's provider.

@@ -229,7 +229,12 @@ pub(crate) fn build(
     let options = encode_options(resolved.protocol);
     if config.collectors.is_empty() && resolver.is_none() {
         let bottom = transport(&resolved, &resolved.endpoint, config.connect_timeout, tls)?;
-        let name = format!("{}:{}", resolved.signal, resolved.endpoint);
+        // The name shows up in health check names, logs and metrics: host and port only.
+        let name = format!(
+            "{}:{}",
+            resolved.signal,
+            otlp_core::redact::host(&resolved.endpoint)
+        );
         let (guarded, _) = guarded(bottom, name, resolved.timeout, config, breakers)?;
         return Ok(SignalStack {
             route: Route::Otlp {
@@ -258,7 +263,7 @@ pub(crate) fn build(
                 BoxCloneSyncService::new(TimeoutLayer::new(resolved.timeout).layer(bottom.clone()));
             let (service, breaker) = guarded(
                 bottom,
-                format!("{signal}:{url}"),
+                format!("{signal}:{}", otlp_core::redact::host(&url)),
                 resolved.timeout,
                 &config,
                 &breakers,

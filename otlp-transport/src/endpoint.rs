@@ -14,20 +14,22 @@ pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 
 /// Parses an endpoint URL; only `http` and `https` are accepted.
 pub fn parse_url(setting: &str, value: &str) -> Result<Url, InvalidSetting> {
+    // Errors show the value redacted: an endpoint may carry userinfo or an API key.
+    let shown = || otlp_core::redact::url(value);
     let url = Url::parse(value.trim())
-        .map_err(|e| InvalidSetting::new(setting, value, format!("not a URL: {e}")))?;
+        .map_err(|e| InvalidSetting::new(setting, shown(), format!("not a URL: {e}")))?;
     match url.scheme() {
         "http" | "https" => {}
         other => {
             return Err(InvalidSetting::new(
                 setting,
-                value,
+                shown(),
                 format!("scheme {other:?} is not supported; use http:// or https://"),
             ))
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(InvalidSetting::new(setting, value, "the URL has no host"));
+        return Err(InvalidSetting::new(setting, shown(), "the URL has no host"));
     }
     Ok(url)
 }
@@ -42,8 +44,8 @@ pub fn http_signal_url(setting: &str, base: &str, signal: Signal) -> Result<Url,
     Ok(url)
 }
 
-/// The URL of each signal for OTLP/HTTP.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The URL of each signal for OTLP/HTTP. `Debug` shows them [redacted](otlp_core::redact).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpEndpoints {
     /// Where spans are posted.
     pub traces: Url,
@@ -51,6 +53,17 @@ pub struct HttpEndpoints {
     pub metrics: Url,
     /// Where logs are posted.
     pub logs: Url,
+}
+
+impl std::fmt::Debug for HttpEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use otlp_core::redact::url;
+        f.debug_struct("HttpEndpoints")
+            .field("traces", &url(self.traces.as_str()))
+            .field("metrics", &url(self.metrics.as_str()))
+            .field("logs", &url(self.logs.as_str()))
+            .finish()
+    }
 }
 
 impl HttpEndpoints {

@@ -1,7 +1,9 @@
 //! OTLP over HTTP (reqwest) as a `tower::Service<ExportRequest>`.
 //!
 //! Posts the encoded body (protobuf or OTLP/JSON, optionally gzip or zstd) to the signal's
-//! URL; connections are pooled and reused across requests and clones.
+//! URL; connections are pooled and reused across requests and clones. Redirects are not
+//! followed (a 3xx is a permanent error naming the `Location`), so the configured headers only
+//! ever go to the configured endpoint; no error text carries the URL.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), otlp_core::BoxError> {
@@ -18,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
-use http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use otlp_core::{
     BoxError, Encoding, Error, ErrorKind, ExportOutcome, ExportRequest, InvalidSetting,
 };
@@ -115,6 +117,10 @@ impl HttpTransport {
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
+            // A redirect would carry the configured headers (API keys, tokens) to wherever the
+            // collector, or anything on the path of a plaintext export, points: none is
+            // followed, and a 3xx answer is a permanent error naming its `Location`.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("otlp-rust/", env!("CARGO_PKG_VERSION")));
         if let Some(tls) = &config.tls {
             if let Some(ca) = tls.ca_pem() {
@@ -179,6 +185,16 @@ impl HttpTransport {
         }
         if status.is_success() {
             outcome(request.signal, response_encoding, request.items, &body)
+        } else if status.is_redirection() {
+            let location = response_location(response.headers());
+            Err(Error::from_http_status(
+                status.as_u16(),
+                format!(
+                    "the collector redirects to {location}; redirects are not followed \
+                     (set the endpoint to the new address)"
+                ),
+                None,
+            ))
         } else {
             let message = error_message(response_encoding, &body);
             Err(Error::from_http_status(
@@ -190,8 +206,19 @@ impl HttpTransport {
     }
 }
 
+/// The `Location` of a redirect, redacted (it may carry credentials of its own).
+fn response_location(headers: &http::HeaderMap) -> String {
+    match headers.get(LOCATION).map(|v| v.to_str()) {
+        Some(Ok(location)) => format!("{:?}", otlp_core::redact::url(location)),
+        Some(Err(_)) => "a Location that is not text".to_owned(),
+        None => "no Location".to_owned(),
+    }
+}
+
 /// Classifies a failure to send or to read the response.
 fn send_error(error: reqwest::Error) -> Error {
+    // reqwest's text names the URL, userinfo and query (API keys) included.
+    let error = error.without_url();
     if let Some(tls) = find_tls_failure(&error) {
         return Error::new(ErrorKind::Tls, format!("TLS handshake failed: {tls}"))
             .with_source(error);

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use otlp_core::{Encoding, Error, ErrorKind, ExportOutcome, Signal};
+use otlp_core::{Encoding, Error, ErrorKind, ExportOutcome, Signal, MAX_RETRY_AFTER};
 use prost::Message;
 
 /// The outcome of a successful export of `items` items, from the response body.
@@ -95,13 +95,22 @@ pub(crate) fn response_json(signal: Signal, rejected: i64, message: &str) -> Vec
 }
 
 /// Parses an HTTP `Retry-After` value: delay-seconds or an HTTP date (relative to `now`).
+///
+/// The delay is cut to [`MAX_RETRY_AFTER`]: the value comes from the network, and a collector
+/// answering `Retry-After: 18446744073709551615` must not park (or overflow) the retry timer.
+/// A number too large for `u64` counts as that maximum; a date in the past as no delay.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// The message of an HTTP error body: a `google.rpc.Status` (protobuf or JSON) when it is one,
@@ -154,6 +163,38 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn extreme_retry_after_values_are_capped_not_panicking() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(
+                parse_retry_after(huge, now),
+                Some(MAX_RETRY_AFTER),
+                "{huge}"
+            );
+        }
+        for garbage in [
+            "-1",
+            "+5",
+            "1.5",
+            "",
+            " ",
+            "0x10",
+            "Thu, 01 Jan 1970 00:00:00 GMT x",
+        ] {
+            assert_eq!(parse_retry_after(garbage, now), None, "{garbage:?}");
+        }
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]

@@ -39,20 +39,21 @@ impl TlsConfig {
 
     /// Trusts only the CA certificates in `pem` (the OTLP `CERTIFICATE` setting).
     pub fn with_ca_pem(
-        mut self,
+        self,
         setting: &str,
         pem: impl Into<Vec<u8>>,
     ) -> Result<Self, InvalidSetting> {
         let pem = pem.into();
-        let certificates = parse_certificates(setting, &pem)?;
+        let shown = format!("{} bytes", pem.len());
+        self.with_ca(setting, &shown, pem)
+    }
+
+    fn with_ca(mut self, setting: &str, shown: &str, pem: Vec<u8>) -> Result<Self, InvalidSetting> {
+        let certificates = parse_certificates(setting, shown, &pem)?;
         let mut roots = rustls::RootCertStore::empty();
         for certificate in certificates {
             roots.add(certificate).map_err(|e| {
-                InvalidSetting::new(
-                    setting,
-                    describe_pem(&pem),
-                    format!("not a usable CA certificate: {e}"),
-                )
+                InvalidSetting::new(setting, shown, format!("not a usable CA certificate: {e}"))
             })?;
         }
         self.ca_pem = Some(pem);
@@ -65,20 +66,32 @@ impl TlsConfig {
         setting: &str,
         path: impl AsRef<Path>,
     ) -> Result<Self, InvalidSetting> {
-        let pem = read_file(setting, path.as_ref())?;
-        self.with_ca_pem(setting, pem)
+        let path = path.as_ref();
+        let pem = read_file(setting, path)?;
+        let shown = describe_file(path, &pem);
+        self.with_ca(setting, &shown, pem)
     }
 
     /// Presents a client certificate (PEM chain) and its private key (PEM) for mutual TLS.
     pub fn with_client_identity_pem(
-        mut self,
+        self,
         setting: &str,
         certificate_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Result<Self, InvalidSetting> {
         let certificate_pem = certificate_pem.into();
-        let key_pem = key_pem.into();
-        let chain = parse_certificates(setting, &certificate_pem)?;
+        let shown = format!("{} bytes", certificate_pem.len());
+        self.with_identity(setting, &shown, certificate_pem, key_pem.into())
+    }
+
+    fn with_identity(
+        mut self,
+        setting: &str,
+        shown: &str,
+        certificate_pem: Vec<u8>,
+        key_pem: Vec<u8>,
+    ) -> Result<Self, InvalidSetting> {
+        let chain = parse_certificates(setting, shown, &certificate_pem)?;
         let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
             InvalidSetting::secret(
                 setting,
@@ -111,9 +124,11 @@ impl TlsConfig {
         key_setting: &str,
         key_path: impl AsRef<Path>,
     ) -> Result<Self, InvalidSetting> {
-        let certificate = read_file(certificate_setting, certificate_path.as_ref())?;
+        let certificate_path = certificate_path.as_ref();
+        let certificate = read_file(certificate_setting, certificate_path)?;
         let key = read_file(key_setting, key_path.as_ref())?;
-        self.with_client_identity_pem(certificate_setting, certificate, key)
+        let shown = describe_file(certificate_path, &certificate);
+        self.with_identity(certificate_setting, &shown, certificate, key)
     }
 
     /// Overrides the name the server certificate must carry (default: the endpoint's host).
@@ -150,31 +165,29 @@ fn read_file(setting: &str, path: &Path) -> Result<Vec<u8>, InvalidSetting> {
     })
 }
 
+/// Parses PEM certificates; `shown` is what errors say of the input (a path and a size, never
+/// its content: a mis-set path may point at a token or a key).
 fn parse_certificates(
     setting: &str,
+    shown: &str,
     pem: &[u8],
 ) -> Result<Vec<CertificateDer<'static>>, InvalidSetting> {
     let certificates = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            InvalidSetting::new(setting, describe_pem(pem), format!("not valid PEM: {e}"))
-        })?;
+        .map_err(|e| InvalidSetting::new(setting, shown, format!("not valid PEM: {e}")))?;
     if certificates.is_empty() {
         return Err(InvalidSetting::new(
             setting,
-            describe_pem(pem),
+            shown,
             "no CERTIFICATE block found",
         ));
     }
     Ok(certificates)
 }
 
-/// A short, safe description of PEM input for error messages (never the key material).
-fn describe_pem(pem: &[u8]) -> String {
-    let text = String::from_utf8_lossy(pem);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let first: String = first.chars().take(40).collect();
-    format!("{} bytes starting {first:?}", pem.len())
+/// A file as errors show it: its path and size.
+fn describe_file(path: &Path, content: &[u8]) -> String {
+    format!("{} ({} bytes)", path.display(), content.len())
 }
 
 /// Finds a TLS failure in an error chain and describes it, so transports can report

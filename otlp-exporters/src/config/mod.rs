@@ -62,8 +62,9 @@ impl Protocol {
     }
 }
 
-/// Exporter settings that can be set for all signals and overridden per signal.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Exporter settings that can be set for all signals and overridden per signal. `Debug` shows
+/// the endpoint redacted (see `redacted_debug.rs`).
+#[derive(Clone, Default, PartialEq)]
 pub struct ExporterSettings {
     /// The collector endpoint. Generic: a base URL (`/v1/<signal>` is appended for HTTP).
     /// Per signal: used as is.
@@ -109,8 +110,9 @@ impl ExporterSettings {
     }
 }
 
-/// The exporter settings of one signal, with defaults filled in.
-#[derive(Debug, Clone, PartialEq)]
+/// The exporter settings of one signal, with defaults filled in. `Debug` shows the endpoint
+/// redacted.
+#[derive(Clone, PartialEq)]
 pub struct ResolvedExporter {
     /// The signal.
     pub signal: Signal,
@@ -160,8 +162,9 @@ impl Default for BulkheadConfig {
     }
 }
 
-/// Everything the pipeline can be told.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything the pipeline can be told. `Debug` shows endpoints redacted, secrets as
+/// `<redacted>`.
+#[derive(Clone, PartialEq)]
 pub struct PipelineConfig {
     /// `service.name` (default `unknown_service`, as the specification says).
     pub service_name: String,

@@ -5,7 +5,9 @@
 //! retry in lockstep), sends clones of the same request (an `ExportRequest` clone shares its
 //! encoded bytes), and stops at the first of: success, a failure that is not retryable,
 //! `max_attempts`, an empty retry budget, or a next attempt that would not start before the
-//! total deadline. A server-given delay (RetryInfo, Retry-After) replaces the computed backoff.
+//! total deadline. A server-given delay (RetryInfo, Retry-After) replaces the computed backoff;
+//! it is cut to [`otlp_core::MAX_RETRY_AFTER`], and time arithmetic on it is checked, so no
+//! value from the network can overflow the clock.
 //! The error returned is the last attempt's, so callers see the real cause; an attempt still
 //! running at the deadline is abandoned with a `DeadlineExceeded` error.
 //!
@@ -37,7 +39,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use otlp_core::{BoxError, Error, ErrorKind, InvalidSetting};
+use otlp_core::{BoxError, Error, ErrorKind, InvalidSetting, MAX_RETRY_AFTER};
 use tokio::time::Instant;
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::{Service, ServiceExt};
@@ -312,7 +314,7 @@ where
         budget.deposit();
     }
     let started = Instant::now();
-    let deadline = config.total_timeout.map(|t| started + t);
+    let deadline = config.total_timeout.and_then(|t| started.checked_add(t));
     let mut rng = fastrand::Rng::new();
     let mut attempt = 1;
     loop {
@@ -346,8 +348,15 @@ where
         }
         let delay = failure
             .retry_after
+            .map(|delay| delay.min(MAX_RETRY_AFTER))
             .unwrap_or_else(|| config.backoff.delay(attempt, &mut rng));
-        if deadline.is_some_and(|deadline| Instant::now() + delay >= deadline) {
+        // The delay may come from the network (a custom `Classify` need not cap it), so the
+        // sum is checked: a delay past the end of time is past any deadline too.
+        if deadline.is_some_and(|deadline| {
+            Instant::now()
+                .checked_add(delay)
+                .is_none_or(|resume| resume >= deadline)
+        }) {
             bump(&stats.deadline_exceeded);
             return Err(error);
         }

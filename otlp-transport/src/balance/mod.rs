@@ -307,7 +307,10 @@ fn update(shared: &Shared, urls: &[String]) {
                 in_flight: AtomicUsize::new(0),
                 requests: AtomicU64::new(0),
             })),
-            Err(error) => tracing::warn!(%url, %error, "skipping a collector endpoint"),
+            Err(error) => {
+                let url = otlp_core::redact::url(url);
+                tracing::warn!(%url, %error, "skipping a collector endpoint");
+            }
         }
     }
     if endpoints
@@ -318,7 +321,11 @@ fn update(shared: &Shared, urls: &[String]) {
         return;
     }
     let names: Vec<&str> = endpoints.iter().map(|e| e.url.as_str()).collect();
-    tracing::info!(endpoints = ?names, "collector set changed");
+    let shown: Vec<String> = names
+        .iter()
+        .map(|url| otlp_core::redact::url(url))
+        .collect();
+    tracing::info!(endpoints = ?shown, "collector set changed");
     let ring = Ring::new(&names);
     *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Set { endpoints, ring });
 }
@@ -371,7 +378,8 @@ async fn probe(shared: std::sync::Weak<Shared>) {
             );
             let was = endpoint.healthy.swap(ok, Ordering::Relaxed);
             if was != ok {
-                tracing::info!(endpoint = %endpoint.url, healthy = ok, "collector health changed");
+                let url = otlp_core::redact::url(&endpoint.url);
+                tracing::info!(endpoint = %url, healthy = ok, "collector health changed");
             }
         });
         futures_util::future::join_all(probes).await;

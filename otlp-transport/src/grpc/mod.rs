@@ -38,8 +38,9 @@ use crate::response::outcome;
 use crate::{endpoint, Compression, Headers, TlsConfig};
 use codec::BytesCodec;
 
-/// Settings of the gRPC transport.
-#[derive(Debug, Clone)]
+/// Settings of the gRPC transport. `Debug` shows the endpoint
+/// [redacted](otlp_core::redact) and no header value.
+#[derive(Clone)]
 pub struct GrpcConfig {
     /// The collector, e.g. `http://127.0.0.1:4317` or `https://collector:4317`.
     pub endpoint: String,
@@ -57,6 +58,21 @@ pub struct GrpcConfig {
     pub keep_alive_interval: Option<Duration>,
     /// The largest response message accepted.
     pub max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for GrpcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcConfig")
+            .field("endpoint", &otlp_core::redact::url(&self.endpoint))
+            .field("compression", &self.compression)
+            .field("headers", &self.headers)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("keep_alive_interval", &self.keep_alive_interval)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
 }
 
 impl GrpcConfig {
@@ -131,7 +147,13 @@ impl GrpcTransport {
         const SETTING: &str = "grpc endpoint";
         let url = endpoint::parse_url(SETTING, &config.endpoint)?;
         let mut builder = Endpoint::from_shared(config.endpoint.trim().to_owned())
-            .map_err(|e| InvalidSetting::new(SETTING, &config.endpoint, e.to_string()))?
+            .map_err(|e| {
+                InvalidSetting::new(
+                    SETTING,
+                    otlp_core::redact::url(&config.endpoint),
+                    e.to_string(),
+                )
+            })?
             .connect_timeout(config.connect_timeout)
             .keep_alive_while_idle(false);
         if let Some(interval) = config.keep_alive_interval {
@@ -150,9 +172,13 @@ impl GrpcTransport {
             if let Some(domain) = tls.domain() {
                 tls_config = tls_config.domain_name(domain);
             }
-            builder = builder
-                .tls_config(tls_config)
-                .map_err(|e| InvalidSetting::new("grpc TLS", &config.endpoint, e.to_string()))?;
+            builder = builder.tls_config(tls_config).map_err(|e| {
+                InvalidSetting::new(
+                    "grpc TLS",
+                    otlp_core::redact::url(&config.endpoint),
+                    e.to_string(),
+                )
+            })?;
         }
         let channel = builder.connect_lazy();
         let mut grpc =

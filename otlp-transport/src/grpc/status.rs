@@ -1,8 +1,10 @@
 //! tonic statuses to otlp-core errors, per the OTLP specification.
 
 use otlp_core::{Error, ErrorKind};
+use std::time::Duration;
+
+use prost::Message;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 use crate::tls::find_tls_failure;
 
@@ -12,9 +14,7 @@ use crate::tls::find_tls_failure;
 /// the chain is a permanent `Tls` error naming the cause; otherwise the status code decides,
 /// with the delay of a `google.rpc.RetryInfo` detail kept.
 pub(crate) fn error_from_status(status: tonic::Status) -> Error {
-    let retry_info = status
-        .get_details_retry_info()
-        .and_then(|info| info.retry_delay);
+    let retry_info = retry_delay(status.details());
     let source = std::error::Error::source(&status);
     if let Some(tls) = source.and_then(find_tls_failure) {
         return Error::new(ErrorKind::Tls, format!("TLS handshake failed: {tls}"))
@@ -37,6 +37,33 @@ pub(crate) fn error_from_status(status: tonic::Status) -> Error {
     }
     let message = status.message().to_owned();
     Error::from_grpc_code(status.code() as i32, message, retry_info).with_source(status)
+}
+
+/// The delay of the first `google.rpc.RetryInfo` in a `grpc-status-details-bin` value.
+///
+/// Read by hand rather than with `tonic_types`' `StatusExt`: its conversion of the protobuf
+/// `Duration` negates `i64::MIN` seconds, which panics (debug) or wraps (release) on a value any
+/// server can send. Here a negative delay is none, nanoseconds are clamped, and the sum
+/// saturates; `Error::from_grpc_code` then cuts it to `MAX_RETRY_AFTER`.
+fn retry_delay(details: &[u8]) -> Option<Duration> {
+    const RETRY_INFO: &str = "type.googleapis.com/google.rpc.RetryInfo";
+    if details.is_empty() {
+        return None;
+    }
+    let status = tonic_types::Status::decode(details).ok()?;
+    let any = status
+        .details
+        .iter()
+        .find(|any| any.type_url == RETRY_INFO)?;
+    let delay = tonic_types::pb::RetryInfo::decode(any.value.as_slice())
+        .ok()?
+        .retry_delay?;
+    let seconds = u64::try_from(delay.seconds).unwrap_or(0);
+    let nanos = u64::try_from(delay.nanos.clamp(0, 999_999_999)).unwrap_or(0);
+    if delay.seconds < 0 {
+        return Some(Duration::ZERO);
+    }
+    Some(Duration::from_secs(seconds).saturating_add(Duration::from_nanos(nanos)))
 }
 
 fn chain_has_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
@@ -70,8 +97,7 @@ fn describe_chain(status: &tonic::Status) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-    use tonic_types::ErrorDetails;
+    use tonic_types::{ErrorDetails, StatusExt};
 
     #[test]
     fn every_code_maps_as_the_specification_says() {

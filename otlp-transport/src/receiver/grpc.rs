@@ -25,11 +25,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::refusals::Refusals;
+use super::serve;
 use super::state::{Answer, Shared};
 use super::{Payload, Protocol, Received, ReceiverConfig};
 
@@ -149,56 +150,50 @@ impl LogsService for GrpcReceiver {
 }
 
 /// Starts the gRPC server on `listener` until `stop` turns true.
+///
+/// tonic's services are served as an axum router by the receiver's own connection loop, so
+/// gRPC gets the same limits as HTTP; a request body larger than `max_request_bytes` on the
+/// wire is refused as HTTP refuses it, and `max_decompressed_bytes` bounds each message.
 pub(super) fn serve(
     listener: TcpListener,
     state: Shared,
     config: &ReceiverConfig,
-    mut stop: watch::Receiver<bool>,
+    refusals: Arc<Refusals>,
+    stop: watch::Receiver<bool>,
 ) -> std::io::Result<JoinHandle<()>> {
     let service = GrpcReceiver {
         state: Arc::clone(&state),
     };
     let limit = config.max_decompressed_bytes;
-    let mut builder = Server::builder();
-    if let Some(tls) = &config.tls {
-        let mut tls_config =
-            ServerTlsConfig::new().identity(Identity::from_pem(&tls.certificate_pem, &tls.key_pem));
-        if let Some(ca) = &tls.client_ca_pem {
-            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
-        }
-        builder = builder
-            .tls_config(tls_config)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    }
-    let router = builder
-        .add_service(
-            TraceServiceServer::new(service.clone())
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd)
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            MetricsServiceServer::new(service.clone())
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd)
-                .max_decoding_message_size(limit),
-        )
-        .add_service(
-            LogsServiceServer::new(service)
-                .accept_compressed(CompressionEncoding::Gzip)
-                .accept_compressed(CompressionEncoding::Zstd)
-                .max_decoding_message_size(limit),
-        );
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    Ok(tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        };
-        if let Err(error) = router
-            .serve_with_incoming_shutdown(incoming, shutdown)
-            .await
-        {
-            tracing::warn!(%error, "OTLP receiver: gRPC server stopped");
-        }
-    }))
+    let routes = Routes::new(
+        TraceServiceServer::new(service.clone())
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .max_decoding_message_size(limit),
+    )
+    .add_service(
+        MetricsServiceServer::new(service.clone())
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .max_decoding_message_size(limit),
+    )
+    .add_service(
+        LogsServiceServer::new(service)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .max_decoding_message_size(limit),
+    );
+    let tls = match &config.tls {
+        Some(tls) => Some(serve::tls_acceptor(tls)?),
+        None => None,
+    };
+    let server = serve::Server {
+        router: routes.prepare().into_axum_router(),
+        protocol: Protocol::Grpc,
+        limits: config.limits,
+        tls,
+        refusals,
+        max_body_bytes: Some(config.max_request_bytes),
+    };
+    Ok(serve::spawn(listener, server, stop))
 }

@@ -12,9 +12,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -31,8 +28,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::refusals::Refusals;
+use super::serve;
 use super::state::{Answer, Shared};
-use super::{Payload, Protocol, Received, ReceiverConfig, ServerTls};
+use super::{Payload, Protocol, Received, ReceiverConfig};
 use crate::response::response_json;
 
 #[derive(Clone)]
@@ -46,7 +45,8 @@ pub(super) fn serve(
     listener: TcpListener,
     shared: Shared,
     config: &ReceiverConfig,
-    mut stop: watch::Receiver<bool>,
+    refusals: Arc<Refusals>,
+    stop: watch::Receiver<bool>,
 ) -> std::io::Result<JoinHandle<()>> {
     let state = HttpState {
         shared,
@@ -64,88 +64,19 @@ pub(super) fn serve(
         .route("/v1/logs", post(|s, h, b| export(s, h, b, Signal::Logs)))
         .layer(DefaultBodyLimit::max(config.max_request_bytes))
         .with_state(state);
-    let acceptor = match &config.tls {
-        Some(tls) => Some(tls_acceptor(tls)?),
+    let tls = match &config.tls {
+        Some(tls) => Some(serve::tls_acceptor(tls)?),
         None => None,
     };
-    Ok(tokio::spawn(async move {
-        let mut connections = tokio::task::JoinSet::new();
-        loop {
-            let (stream, _) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        tracing::warn!(%error, "OTLP receiver: accept failed");
-                        continue;
-                    }
-                },
-                _ = stop.wait_for(|stopped| *stopped) => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(router.clone());
-            let acceptor = acceptor.clone();
-            connections.spawn(async move {
-                let builder = auto::Builder::new(TokioExecutor::new());
-                let result = match acceptor {
-                    Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
-                        Err(error) => {
-                            tracing::debug!(%error, "OTLP receiver: TLS handshake failed");
-                            return;
-                        }
-                    },
-                    None => {
-                        builder
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await
-                    }
-                };
-                if let Err(error) = result {
-                    tracing::debug!(%error, "OTLP receiver: HTTP connection ended with an error");
-                }
-            });
-        }
-        connections.abort_all();
-    }))
-}
-
-fn tls_acceptor(tls: &ServerTls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
-    let chain = CertificateDer::pem_slice_iter(&tls.certificate_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| invalid(format!("receiver certificate: {e}")))?;
-    let key = PrivateKeyDer::from_pem_slice(&tls.key_pem)
-        .map_err(|e| invalid(format!("receiver key: {e}")))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| invalid(e.to_string()))?;
-    let builder = match &tls.client_ca_pem {
-        Some(ca) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for certificate in CertificateDer::pem_slice_iter(ca) {
-                let certificate = certificate.map_err(|e| invalid(format!("client CA: {e}")))?;
-                roots
-                    .add(certificate)
-                    .map_err(|e| invalid(format!("client CA: {e}")))?;
-            }
-            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                Arc::new(roots),
-                provider,
-            )
-            .build()
-            .map_err(|e| invalid(format!("client CA: {e}")))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
+    let server = serve::Server {
+        router,
+        protocol: Protocol::Http,
+        limits: config.limits,
+        tls,
+        refusals,
+        max_body_bytes: None,
     };
-    let mut config = builder
-        .with_single_cert(chain, key)
-        .map_err(|e| invalid(format!("receiver certificate and key: {e}")))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    Ok(serve::spawn(listener, server, stop))
 }
 
 async fn export(

@@ -20,6 +20,9 @@
 mod faults;
 mod grpc;
 mod http;
+mod limits;
+mod refusals;
+mod serve;
 mod state;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -31,6 +34,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, Faults};
+pub use limits::ConnectionLimits;
+pub use refusals::RefusalCounts;
+use refusals::Refusals;
 pub use state::Counts;
 use state::State;
 /// gRPC status codes, for [`Fault::status`].
@@ -77,6 +83,8 @@ pub struct ReceiverConfig {
     pub keep_requests: bool,
     /// Called with every accepted request.
     pub on_receive: Option<OnReceive>,
+    /// Timeouts and connection, request and stream limits (see [`ConnectionLimits`]).
+    pub limits: ConnectionLimits,
 }
 
 impl std::fmt::Debug for ReceiverConfig {
@@ -92,6 +100,7 @@ impl std::fmt::Debug for ReceiverConfig {
             .field("max_request_bytes", &self.max_request_bytes)
             .field("max_decompressed_bytes", &self.max_decompressed_bytes)
             .field("keep_requests", &self.keep_requests)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +117,7 @@ impl Default for ReceiverConfig {
             max_decompressed_bytes: 64 * 1024 * 1024,
             keep_requests: true,
             on_receive: None,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -129,6 +139,12 @@ impl ReceiverConfig {
     pub fn with_limits(mut self, max_request_bytes: usize, max_decompressed_bytes: usize) -> Self {
         self.max_request_bytes = max_request_bytes;
         self.max_decompressed_bytes = max_decompressed_bytes;
+        self
+    }
+
+    /// Sets the timeouts and the connection, request and stream limits.
+    pub fn with_connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -158,7 +174,10 @@ pub enum Protocol {
 pub use otlp_core::Telemetry as Payload;
 
 /// One request the receiver accepted, with how it arrived.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows header names, and values only of headers that never carry credentials
+/// ([`otlp_core::redact::is_public_header`]): a bearer token or an API key is `<redacted>`.
+#[derive(Clone)]
 pub struct Received {
     /// gRPC or HTTP.
     pub protocol: Protocol,
@@ -172,12 +191,39 @@ pub struct Received {
     pub payload: Payload,
 }
 
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Shown<'a>(&'a ::http::HeaderMap);
+        impl std::fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(name, value)| {
+                        let name = name.as_str();
+                        (
+                            name,
+                            otlp_core::redact::header_value(name, value.as_bytes()),
+                        )
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("Received")
+            .field("protocol", &self.protocol)
+            .field("encoding", &self.encoding)
+            .field("compression", &self.compression)
+            .field("headers", &Shown(&self.headers))
+            .field("payload", &self.payload)
+            .finish()
+    }
+}
+
 /// A running receiver. Dropping it stops the servers; [`Receiver::shutdown`] waits for them.
 pub struct Receiver {
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
     tls: bool,
     state: Arc<State>,
+    refusals: Arc<Refusals>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -201,13 +247,27 @@ impl Receiver {
         let http_listener = tokio::net::TcpListener::bind(config.http_addr).await?;
         let grpc_addr = grpc_listener.local_addr()?;
         let http_addr = http_listener.local_addr()?;
-        let grpc_task = grpc::serve(grpc_listener, Arc::clone(&state), &config, stopped.clone())?;
-        let http_task = http::serve(http_listener, Arc::clone(&state), &config, stopped)?;
+        let refusals = Arc::new(Refusals::new(config.limits.refusal_log_interval));
+        let grpc_task = grpc::serve(
+            grpc_listener,
+            Arc::clone(&state),
+            &config,
+            Arc::clone(&refusals),
+            stopped.clone(),
+        )?;
+        let http_task = http::serve(
+            http_listener,
+            Arc::clone(&state),
+            &config,
+            Arc::clone(&refusals),
+            stopped,
+        )?;
         Ok(Receiver {
             grpc_addr,
             http_addr,
             tls: config.tls.is_some(),
             state,
+            refusals,
             stop,
             tasks: vec![grpc_task, http_task],
         })
@@ -259,6 +319,11 @@ impl Receiver {
     /// Counters of what arrived.
     pub fn counts(&self) -> Counts {
         self.state.counts()
+    }
+
+    /// Counters of what the limits refused (connections, requests, timeouts, accept errors).
+    pub fn refusals(&self) -> RefusalCounts {
+        self.refusals.counts()
     }
 
     /// Waits until at least `items` items of `signal` were accepted in total, or `timeout`

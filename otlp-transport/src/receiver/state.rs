@@ -80,7 +80,7 @@ impl State {
     pub(crate) fn new(config: &ReceiverConfig) -> Self {
         State {
             faults: Faults::default(),
-            bearer: config.bearer_token.as_ref().map(|t| format!("Bearer {t}")),
+            bearer: config.bearer_token.clone(),
             keep_requests: config.keep_requests,
             on_receive: config.on_receive.clone(),
             kept: Mutex::new(Vec::new()),
@@ -93,7 +93,8 @@ impl State {
     pub(crate) async fn handle(&self, received: Received) -> Answer {
         if let Some(expected) = &self.bearer {
             let given = received.headers.get(::http::header::AUTHORIZATION);
-            if given.is_none_or(|v| v.as_bytes() != expected.as_bytes()) {
+            if !given.is_some_and(|v| otlp_core::bearer::matches(v.as_bytes(), expected.as_bytes()))
+            {
                 self.refused();
                 return Answer::fail(
                     tonic::Code::Unauthenticated,
