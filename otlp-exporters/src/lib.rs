@@ -28,7 +28,9 @@
 
 pub mod config;
 pub mod custom;
+mod endpoint_errors;
 mod pipeline;
+pub mod report;
 pub mod self_metrics;
 mod sinks;
 mod stack;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use otlp_core::{BoxError, ErrorKind};
+use otlp_core::BoxError;
 
 /// What a layer needs to know about a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,20 +35,14 @@ pub trait Classify: Clone + Send + Sync + 'static {
     fn classify(&self, error: &BoxError) -> Failure;
 }
 
-/// The OTLP classification: otlp-core's [`classify`](otlp_core::classify), plus tower's
-/// per-attempt timeout (`tower::timeout::error::Elapsed`), which is a retryable timeout.
+/// The OTLP classification: otlp-core's [`classify`](otlp_core::classify). A per-attempt
+/// timeout reaches it as otlp-core's `Timeout` kind: [`AttemptTimeout`](crate::timeout::AttemptTimeout)
+/// maps tower's `Elapsed` right under the timeout, and nothing else looks for it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OtlpClassify;
 
 impl Classify for OtlpClassify {
     fn classify(&self, error: &BoxError) -> Failure {
-        if error.is::<tower::timeout::error::Elapsed>() {
-            return Failure {
-                retryable: ErrorKind::Timeout.is_retryable(),
-                local: false,
-                retry_after: None,
-            };
-        }
         let class = otlp_core::classify(error.as_ref());
         Failure {
             retryable: class.retryable,
@@ -61,7 +55,7 @@ impl Classify for OtlpClassify {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use otlp_core::Error;
+    use otlp_core::{Error, ErrorKind};
 
     #[test]
     fn otlp_errors_and_tower_timeouts_are_classified() {
@@ -74,8 +68,8 @@ mod tests {
         assert!(failure.retryable && failure.is_backend_failure());
         assert_eq!(failure.retry_after, Some(Duration::from_secs(2)));
 
-        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
-        assert!(OtlpClassify.classify(&elapsed).is_backend_failure());
+        let timeout: BoxError = Box::new(Error::new(ErrorKind::Timeout, "attempt"));
+        assert!(OtlpClassify.classify(&timeout).is_backend_failure());
 
         let local: BoxError = Box::new(Error::new(ErrorKind::BulkheadFull, ""));
         assert!(!OtlpClassify.classify(&local).is_backend_failure());
