@@ -128,18 +128,26 @@ impl<R: Send + 'static> Service<R> for Recorded<R> {
     }
 }
 
-/// An error and its sources, `outer: inner: root`, without repeating what an outer message
-/// already says.
+/// An error in a few words: its first phrase and its root cause ("connection failed:
+/// Connection refused (os error 111)"), or, without sources, its whole text cut to 200
+/// characters.
 pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
+    let top = error.to_string();
+    let mut root = None;
     let mut current = error.source();
     while let Some(source) = current {
-        let part = source.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
+        root = Some(source);
         current = source.source();
     }
-    text
+    let text = match root {
+        Some(root) => {
+            let head = top.split(':').next().unwrap_or(&top);
+            format!("{head}: {root}")
+        }
+        None => top,
+    };
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }
