@@ -8,7 +8,8 @@
 //! neither encodes nor sends: the service does (otlp-exporters wires one up).
 //!
 //! Nothing is lost silently: [`BatchStats`] always satisfies
-//! `offered == exported + rejected + dropped + queued + in_flight`.
+//! `offered == exported + rejected + dropped + spooled + queued + in_flight`, each term counted
+//! where it happens; failures are counted per [`Cause`].
 //!
 //! ```
 //! use otlp_batch::{Batch, BatchConfig, BatchProcessor, PipelineRuntime};
@@ -30,8 +31,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cause;
 mod config;
 mod processor;
+mod progress;
 mod queue;
 mod runtime;
 mod sdk;
@@ -39,8 +42,10 @@ pub mod spool;
 mod stats;
 mod worker;
 
+pub use cause::{Cause, CauseCounters, FailureCauses};
 pub use config::{BatchConfig, Overflow, Strategy};
 pub use processor::{Batch, BatchItem, BatchProcessor, FlushReport};
+pub use progress::Progress;
 pub use runtime::PipelineRuntime;
 pub use sdk::{BatchLogProcessor, BatchSpanProcessor, LogItem};
 pub use stats::BatchStats;

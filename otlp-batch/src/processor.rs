@@ -7,14 +7,15 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 use opentelemetry_sdk::Resource;
 use otlp_core::{BoxError, ExportOutcome, InvalidSetting};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, Notify};
 use tower::Service;
 
 use crate::config::{BatchConfig, Strategy};
+use crate::progress::{CountersRef, Progress};
 use crate::queue::{BoundedQueue, Pushed};
-use crate::stats::{add, BatchStats, Counters};
+use crate::stats::{add, sub, BatchStats, Counters};
 use crate::worker::{self, Control};
 
 /// An item a processor can batch: it knows roughly how large it will be once encoded.
@@ -30,17 +31,21 @@ pub struct Batch<T> {
     pub items: Vec<T>,
     /// The resource of the provider the items came from.
     pub resource: Arc<Resource>,
+    /// Where the exporter reports each request's result as it arrives (see [`Progress`]).
+    pub progress: Progress,
 }
 
 /// The result of a flush or shutdown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlushReport {
-    /// Every item accepted before the call was settled (exported, rejected or failed) within
-    /// the deadline, and nothing had to be abandoned.
+    /// Every item accepted before the call was settled (exported, rejected, spooled or failed)
+    /// within the deadline, and nothing had to be abandoned.
     pub completed: bool,
-    /// Items not delivered: still queued or in flight when the call returned, plus those that
-    /// failed or were abandoned while it ran.
+    /// Items not delivered since the processor started: rejected, dropped for any reason, and
+    /// (after a flush that ran out of time) still queued or in flight.
     pub undelivered: u64,
+    /// The last message a collector gave when it rejected items, if any.
+    pub last_rejection: Option<String>,
     /// The accounting when the call returned.
     pub stats: BatchStats,
 }
@@ -58,6 +63,10 @@ pub(crate) struct Shared<T> {
     pub(crate) wake_pending: AtomicBool,
     pub(crate) resource: RwLock<Arc<Resource>>,
     shut_down: AtomicBool,
+    /// Set by the worker before its last look at the queue: a producer that finds it set after
+    /// its push settles the queue itself, so no item is stranded after shutdown.
+    pub(crate) closed: AtomicBool,
+    last_rejection: Mutex<Option<String>>,
     control: mpsc::UnboundedSender<Control>,
 }
 
@@ -85,16 +94,25 @@ impl<T> Shared<T> {
     }
 
     /// Whether a full batch may be waiting, judged by a producer right after its push from
-    /// the counters (`offered` as its own increment returned it) rather than from the queue:
+    /// the `queued` gauge as its own increment returned it, rather than from the queue:
     /// reading the queue's length would touch the head the worker moves on every item taken.
-    /// Counters of items leaving the queue are raised after they leave, so the estimate is
-    /// never below the true length: at worst the worker wakes once for nothing.
+    /// The gauge is lowered after items leave, so the estimate is never below the true
+    /// length: at worst the worker wakes once for nothing.
     #[inline]
-    fn ready_after_push(&self, offered: u64) -> bool {
-        let counters = &self.counters;
-        let left = counters.dequeued.load(Ordering::Relaxed)
-            + counters.dropped_queue_full.load(Ordering::Relaxed);
-        offered.saturating_sub(left) >= self.config.max_batch_size as u64 || self.bytes_ready()
+    fn ready_after_push(&self, queued: u64) -> bool {
+        queued >= self.config.max_batch_size as u64 || self.bytes_ready()
+    }
+
+    /// Takes everything left in the queue, counting it as dropped at shutdown.
+    pub(crate) fn abandon_queued(&self) {
+        loop {
+            let left = self.queue.take(usize::MAX, None);
+            if left.is_empty() {
+                break;
+            }
+            add(&self.counters.dropped_at_shutdown, left.len());
+            sub(&self.counters.queued, left.len());
+        }
     }
 
     /// Whether the queued items' estimated size reached the byte limit, when there is one.
@@ -163,6 +181,8 @@ impl<T: BatchItem> BatchProcessor<T> {
             wake_pending: AtomicBool::new(false),
             resource: RwLock::new(Arc::new(Resource::builder_empty().build())),
             shut_down: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            last_rejection: Mutex::new(None),
             control,
         });
         runtime.spawn(worker::run(Arc::clone(&shared), exporter, commands));
@@ -174,25 +194,34 @@ impl<T: BatchItem> BatchProcessor<T> {
     #[inline]
     pub fn push(&self, item: T) -> bool {
         let shared = &*self.shared;
-        let offered = shared.counters.offered.fetch_add(1, Ordering::Relaxed) + 1;
+        let counters = &shared.counters;
+        counters.offered.fetch_add(1, Ordering::AcqRel);
         if shared.shut_down.load(Ordering::Acquire) {
-            add(&shared.counters.dequeued, 1);
-            add(&shared.counters.dropped_at_shutdown, 1);
+            add(&counters.dropped_at_shutdown, 1);
             return false;
         }
+        // Counted as queued before the push, so the worker never lowers the gauge first.
+        let waiting = counters.queued.fetch_add(1, Ordering::AcqRel) + 1;
         // An eviction drops an older item, a refusal the new one: one drop either way.
         let queued = match shared.queue.push(item, shared.config.overflow) {
             Pushed::Queued => true,
             Pushed::Evicted => {
-                add(&shared.counters.dropped_queue_full, 1);
+                add(&counters.dropped_queue_full, 1);
+                sub(&counters.queued, 1);
                 true
             }
             Pushed::Refused => {
-                add(&shared.counters.dropped_queue_full, 1);
+                add(&counters.dropped_queue_full, 1);
+                sub(&counters.queued, 1);
                 false
             }
         };
-        if shared.config.strategy != Strategy::Time && shared.ready_after_push(offered) {
+        if queued && shared.closed.load(Ordering::SeqCst) {
+            // The worker has made its last pass: nothing else will take this item.
+            shared.abandon_queued();
+            return false;
+        }
+        if shared.config.strategy != Strategy::Time && shared.ready_after_push(waiting) {
             shared.wake_worker();
         }
         queued
@@ -254,17 +283,32 @@ impl<T: BatchItem> BatchProcessor<T> {
         let stats = self.stats();
         let left = stats.queued + stats.in_flight;
         let abandoned = stats.dropped_at_shutdown - before.dropped_at_shutdown;
-        let failed = stats.failed - before.failed;
         FlushReport {
             completed: answered && left == 0 && abandoned == 0,
-            undelivered: left + abandoned + failed,
+            undelivered: stats.undelivered() + left,
+            last_rejection: self.last_rejection(),
             stats,
         }
+    }
+
+    /// The last message a collector gave when it rejected items, if any.
+    pub fn last_rejection(&self) -> Option<String> {
+        self.shared.last_rejection.lock().clone()
     }
 }
 
 impl<T> Shared<T> {
     pub(crate) fn resource(&self) -> Arc<Resource> {
         Arc::clone(&self.resource.read())
+    }
+}
+
+impl<T: Send + 'static> CountersRef for Shared<T> {
+    fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    fn note_rejection(&self, message: String) {
+        *self.last_rejection.lock() = Some(message);
     }
 }

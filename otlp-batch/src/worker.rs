@@ -1,18 +1,28 @@
 //! The batch worker: takes batches off the queue on size, bytes or time, keeps up to
 //! `max_concurrent_exports` exports in flight, and settles flushes and shutdowns by their
 //! deadlines.
+//!
+//! The worker never waits inside a step: starting an export, an export finishing, a command, a
+//! tick and a deadline are all events of one `select!`, so a flush or a shutdown is heard while
+//! every export slot is taken. When a shutdown returns, every item is settled: exported,
+//! rejected, spooled, failed, or dropped at shutdown (nothing left queued or in flight).
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use otlp_core::{BoxError, ExportOutcome};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{sleep_until, Instant};
 use tower::{Service, ServiceExt};
 
+use crate::cause::Cause;
 use crate::config::Strategy;
 use crate::processor::{Batch, BatchItem, Shared};
-use crate::stats::{add, Counters};
+use crate::progress::{CountersRef, Progress};
+use crate::stats::{add, sub};
 
 pub(crate) enum Control {
     Flush {
@@ -25,64 +35,47 @@ pub(crate) enum Control {
     },
 }
 
-/// Items of an export in flight. If the export task is cancelled (a shutdown deadline), its
-/// items are counted as dropped when this is dropped.
-struct InFlight {
-    counters: Arc<SharedCounters>,
-    items: usize,
-    settled: bool,
+/// A flush or shutdown waiting for the queue to empty and the exports to finish.
+struct Waiter {
+    deadline: Instant,
+    done: std::sync::mpsc::SyncSender<()>,
 }
 
-type SharedCounters = dyn CountersRef + Send + Sync;
-
-/// Access to the counters of a `Shared<T>` without its item type.
-trait CountersRef {
-    fn counters(&self) -> &Counters;
-}
-
-impl<T> CountersRef for Shared<T> {
-    fn counters(&self) -> &Counters {
-        &self.counters
-    }
-}
-
-impl InFlight {
-    fn settle(
-        mut self,
-        result: Result<Result<ExportOutcome, BoxError>, tokio::time::error::Elapsed>,
-    ) {
-        self.settled = true;
-        let counters = self.counters.counters();
-        let items = self.items;
-        match result {
-            Ok(Ok(outcome)) => {
-                let accepted = outcome.accepted.min(items);
-                let rejected = outcome.rejected.min(items - accepted);
-                let deferred = outcome.deferred.min(items - accepted - rejected);
-                add(&counters.exported, accepted);
-                add(&counters.rejected, rejected);
-                add(&counters.spooled, deferred);
-                add(&counters.failed, items - accepted - rejected - deferred);
-                if rejected > 0 {
-                    tracing::warn!(rejected, message = ?outcome.message, "collector rejected part of a batch");
-                }
-            }
-            Ok(Err(error)) => {
-                add(&counters.failed, items);
-                tracing::warn!(items, %error, "export failed; items dropped");
-            }
-            Err(_) => {
-                add(&counters.failed, items);
-                tracing::warn!(items, "export timed out; items dropped");
-            }
-        }
-    }
-}
+/// The items of an export in flight. Dropped unsettled (the task was aborted by a shutdown),
+/// its unsettled items count as dropped at shutdown.
+struct InFlight(Progress);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if !self.settled {
-            add(&self.counters.counters().dropped_at_shutdown, self.items);
+        self.0.abandon_rest();
+    }
+}
+
+/// Settles what the exporter did not report through the progress.
+fn settle(
+    progress: &Progress,
+    result: Result<Result<ExportOutcome, BoxError>, tokio::time::error::Elapsed>,
+) {
+    match result {
+        Ok(Ok(outcome)) => {
+            if progress.settled() == 0 {
+                progress.accepted(outcome.accepted);
+                progress.rejected(outcome.rejected, outcome.message.as_deref());
+                progress.deferred(outcome.deferred);
+            }
+            if outcome.rejected > 0 {
+                tracing::warn!(rejected = outcome.rejected, message = ?outcome.message, "collector rejected part of a batch");
+            }
+            progress.fail_rest(Cause::Other);
+        }
+        Ok(Err(error)) => {
+            let cause = Cause::of(error.as_ref());
+            tracing::warn!(items = progress.items(), %error, "export failed; items dropped");
+            progress.fail_rest(cause);
+        }
+        Err(_) => {
+            tracing::warn!(items = progress.items(), "export timed out; items dropped");
+            progress.fail_rest(Cause::Timeout);
         }
     }
 }
@@ -96,50 +89,44 @@ pub(crate) async fn run<T, S>(
     S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
     S::Future: Send,
 {
+    let strategy = shared.config.strategy;
+    let delay = shared.config.scheduled_delay;
     let mut worker = Worker {
         shared,
         exporter,
         exports: JoinSet::new(),
+        flushes: Vec::new(),
+        shutdown: None,
+        tick_drain: false,
     };
-    let strategy = worker.shared.config.strategy;
-    let delay = worker.shared.config.scheduled_delay;
     let mut next_tick = Instant::now() + delay;
     loop {
+        worker.start_exports();
+        if worker.answer_waiters().await {
+            return;
+        }
+        let deadline = worker.next_deadline();
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Control::Flush { deadline, done }) => {
-                    worker.drain(Some(deadline)).await;
-                    worker.wait(deadline).await;
-                    let _ = done.send(());
-                }
-                Some(Control::Shutdown { deadline, done }) => {
-                    worker.drain(Some(deadline)).await;
-                    worker.wait(deadline).await;
-                    worker.abandon().await;
-                    let _ = done.send(());
-                    return;
-                }
+                Some(Control::Flush { deadline, done }) => worker.flushes.push(Waiter { deadline, done }),
+                Some(Control::Shutdown { deadline, done }) => worker.shutdown = Some(Waiter { deadline, done }),
                 None => {
-                    worker.abandon().await;
+                    worker.close().await;
                     return;
                 }
             },
+            Some(_) = worker.exports.join_next(), if !worker.exports.is_empty() => {}
             _ = worker.shared.wake.notified(), if strategy != Strategy::Time => {
                 worker.shared.wake_taken();
-                worker.export_ready().await;
             }
             // Under the size strategy the tick only re-checks for full batches: producers wake
             // the worker, and this bounds the wait should a wake-up ever be missed.
             _ = sleep_until(next_tick) => {
-                if strategy == Strategy::Size {
-                    worker.export_ready().await;
-                } else {
-                    worker.drain(None).await;
-                }
+                worker.tick_drain = strategy != Strategy::Size;
                 next_tick = Instant::now() + delay;
             }
-            Some(_) = worker.exports.join_next(), if !worker.exports.is_empty() => {}
+            _ = sleep_until(deadline.unwrap_or(next_tick)), if deadline.is_some() => {}
         }
     }
 }
@@ -148,6 +135,10 @@ struct Worker<T, S> {
     shared: Arc<Shared<T>>,
     exporter: S,
     exports: JoinSet<()>,
+    flushes: Vec<Waiter>,
+    shutdown: Option<Waiter>,
+    /// A time-triggered export of everything queued is under way.
+    tick_drain: bool,
 }
 
 impl<T, S> Worker<T, S>
@@ -156,38 +147,25 @@ where
     S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
     S::Future: Send,
 {
-    /// Exports full batches while there are any.
-    async fn export_ready(&mut self) {
-        while self.shared.batch_ready() {
-            if !self.export_one(None).await {
+    /// Starts exports while a slot is free and there is something to send: full batches, or
+    /// everything queued during a tick, flush or shutdown.
+    fn start_exports(&mut self) {
+        let draining = self.tick_drain || !self.flushes.is_empty() || self.shutdown.is_some();
+        let by_size = self.shared.config.strategy != Strategy::Time;
+        while self.exports.len() < self.shared.config.max_concurrent_exports {
+            let wanted =
+                (by_size && self.shared.batch_ready()) || (draining && self.shared.queue.len() > 0);
+            if !wanted || !self.export_one() {
                 break;
             }
         }
-    }
-
-    /// Exports everything queued, batch by batch, stopping at the deadline.
-    async fn drain(&mut self, deadline: Option<Instant>) {
-        while self.shared.queue.len() > 0 {
-            if !self.export_one(deadline).await {
-                break;
-            }
+        if self.shared.queue.len() == 0 {
+            self.tick_drain = false;
         }
     }
 
-    /// Waits for a free export slot (until `deadline`), then starts one export. Returns false
-    /// when the deadline passed first or the queue was empty.
-    async fn export_one(&mut self, deadline: Option<Instant>) -> bool {
-        while self.exports.len() >= self.shared.config.max_concurrent_exports {
-            let far = Instant::now() + self.shared.config.export_timeout * 2;
-            tokio::select! {
-                _ = self.exports.join_next() => {}
-                _ = sleep_until(deadline.unwrap_or(far)) => {
-                    if deadline.is_some() {
-                        return false;
-                    }
-                }
-            }
-        }
+    /// Starts one export; false when the queue was empty.
+    fn export_one(&mut self) -> bool {
         let config = &self.shared.config;
         let items = self
             .shared
@@ -197,47 +175,75 @@ where
             return false;
         }
         let counters = &self.shared.counters;
-        add(&counters.dequeued, items.len());
+        add(&counters.in_flight, items.len());
+        sub(&counters.queued, items.len());
         add(&counters.batches, 1);
-        let in_flight = InFlight {
-            counters: Arc::clone(&self.shared) as Arc<SharedCounters>,
-            items: items.len(),
-            settled: false,
-        };
+        let progress = Progress::new(
+            Arc::clone(&self.shared) as Arc<dyn CountersRef>,
+            items.len(),
+        );
+        let in_flight = InFlight(progress.clone());
         let batch = Batch {
             items,
             resource: self.shared.resource(),
+            progress,
         };
         let timeout = config.export_timeout;
         let exporter = self.exporter.clone();
         self.exports.spawn(async move {
-            let result = tokio::time::timeout(timeout, exporter.oneshot(batch)).await;
-            in_flight.settle(result);
+            let export = tokio::time::timeout(timeout, exporter.oneshot(batch));
+            match AssertUnwindSafe(export).catch_unwind().await {
+                Ok(result) => settle(&in_flight.0, result),
+                Err(_) => {
+                    tracing::error!(
+                        items = in_flight.0.items(),
+                        "an export task panicked; items dropped"
+                    );
+                    in_flight.0.fail_rest(Cause::Panicked);
+                }
+            }
         });
         true
     }
 
-    /// Waits for every export in flight, until the deadline.
-    async fn wait(&mut self, deadline: Instant) {
-        loop {
-            tokio::select! {
-                next = self.exports.join_next() => if next.is_none() { return },
-                _ = sleep_until(deadline) => return,
+    /// The earliest flush or shutdown deadline.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.flushes
+            .iter()
+            .chain(&self.shutdown)
+            .map(|w| w.deadline)
+            .min()
+    }
+
+    /// Answers the flushes that are done (nothing queued or in flight) or out of time, and the
+    /// shutdown likewise, closing the worker first. Returns true when the worker shut down.
+    async fn answer_waiters(&mut self) -> bool {
+        let now = Instant::now();
+        let idle = self.shared.queue.len() == 0 && self.exports.is_empty();
+        self.flushes.retain(|flush| {
+            let finished = idle || now >= flush.deadline;
+            if finished {
+                let _ = flush.done.try_send(());
             }
+            !finished
+        });
+        let Some(shutdown) = &self.shutdown else {
+            return false;
+        };
+        if !(idle || now >= shutdown.deadline) {
+            return false;
         }
+        self.close().await;
+        for waiter in self.flushes.drain(..).chain(self.shutdown.take()) {
+            let _ = waiter.done.try_send(());
+        }
+        true
     }
 
     /// Cancels what is left, counting queued and in-flight items as dropped at shutdown.
-    async fn abandon(&mut self) {
+    async fn close(&mut self) {
+        self.shared.closed.store(true, Ordering::SeqCst);
         self.exports.shutdown().await;
-        let counters = &self.shared.counters;
-        loop {
-            let left = self.shared.queue.take(usize::MAX, None);
-            if left.is_empty() {
-                break;
-            }
-            add(&counters.dequeued, left.len());
-            add(&counters.dropped_at_shutdown, left.len());
-        }
+        self.shared.abandon_queued();
     }
 }

@@ -91,3 +91,103 @@ fn an_export_past_its_timeout_is_counted_as_failed() {
         "but the failed items were not delivered"
     );
 }
+
+/// Counts calls, never answers.
+fn counting_never_answers(
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> impl tower::Service<Batch<Item>, Response = ExportOutcome, Error = BoxError, Future = impl Send>
+       + Clone
+       + Send
+       + 'static {
+    tower::service_fn(move |_: Batch<Item>| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::future::pending::<Result<ExportOutcome, BoxError>>()
+    })
+}
+
+#[test]
+fn shutdown_is_heard_while_every_export_slot_is_taken_and_settles_every_item() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let runtime = PipelineRuntime::new("test").unwrap();
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    // Four full batches wait for the one slot, whose export never answers.
+    let config = BatchConfig::default()
+        .with_max_queue_size(2048)
+        .with_max_batch_size(512);
+    let processor = BatchProcessor::new(
+        config,
+        counting_never_answers(calls.clone()),
+        runtime.handle(),
+    )
+    .unwrap();
+    for _ in 0..2000 {
+        processor.push(Item);
+    }
+    let started = Instant::now();
+    let report = processor.shutdown(Duration::from_millis(500));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let stats = report.stats;
+    assert_eq!((stats.queued, stats.in_flight), (0, 0), "{stats:?}");
+    assert_eq!(stats.dropped_at_shutdown, 2000, "{stats:?}");
+    assert!(stats.balanced(), "{stats:?}");
+    let after = calls.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        after,
+        "no export starts after shutdown returned"
+    );
+}
+
+#[test]
+fn a_cancelled_export_keeps_the_part_already_delivered() {
+    let runtime = PipelineRuntime::new("test").unwrap();
+    // The first of two requests is accepted, the second never answers.
+    let exporter = tower::service_fn(|batch: Batch<Item>| async move {
+        batch.progress.accepted(batch.items.len() / 2);
+        std::future::pending::<Result<ExportOutcome, BoxError>>().await
+    });
+    let config = BatchConfig::default().with_max_batch_size(10);
+    let processor = BatchProcessor::new(config, exporter, runtime.handle()).unwrap();
+    for _ in 0..10 {
+        processor.push(Item);
+    }
+    let report = processor.shutdown(Duration::from_millis(300));
+    let stats = report.stats;
+    assert_eq!(
+        (stats.exported, stats.dropped_at_shutdown),
+        (5, 5),
+        "{stats:?}"
+    );
+    assert_eq!(report.undelivered, 5);
+    assert!(stats.balanced(), "{stats:?}");
+}
+
+#[test]
+fn a_panicking_export_counts_its_items_as_failed() {
+    let runtime = PipelineRuntime::new("test").unwrap();
+    let exporter = tower::service_fn(|_: Batch<Item>| async move {
+        if true {
+            panic!("exporter bug");
+        }
+        Ok::<_, BoxError>(ExportOutcome::default())
+    });
+    let processor =
+        BatchProcessor::new(BatchConfig::default(), exporter, runtime.handle()).unwrap();
+    for _ in 0..7 {
+        processor.push(Item);
+    }
+    let report = processor.shutdown(Duration::from_secs(5));
+    let stats = report.stats;
+    assert_eq!(
+        stats.failed_by_cause.get(otlp_batch::Cause::Panicked),
+        7,
+        "{stats:?}"
+    );
+    assert_eq!(stats.dropped_at_shutdown, 0, "{stats:?}");
+    assert!(stats.balanced(), "{stats:?}");
+}

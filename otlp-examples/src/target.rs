@@ -117,26 +117,59 @@ pub struct Expect {
     pub data_points: usize,
 }
 
-/// Shuts the pipelines down (each within 10 s) and checks delivery: every report complete, and
-/// with the embedded receiver, at least what was expected arrived. Returns what the receiver
-/// got (`None` for an external collector).
+/// Shuts `pipeline` down and returns its report: a flush of up to 2 s first; then, when the
+/// collector has not accepted anything and every attempt failed (an unreachable collector,
+/// where waiting longer would only delay the report), a shutdown of 1 s, otherwise of up to
+/// 10 s. A wait longer than a second shows a one-line notice.
+pub fn shutdown(pipeline: &OtlpPipeline) -> otlp_exporters::ShutdownReport {
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let notice = std::thread::spawn(move || {
+        if finished
+            .recv_timeout(std::time::Duration::from_secs(1))
+            .is_err()
+        {
+            eprintln!("⏳ waiting for the collector to take what is left (at most 12 s)...");
+        }
+    });
+    let flushed = pipeline.force_flush(std::time::Duration::from_secs(2));
+    let delivery = pipeline.delivery();
+    let unreachable = !delivery.endpoints.is_empty()
+        && delivery.endpoints.iter().all(|e| e.succeeded_attempts == 0);
+    let deadline = std::time::Duration::from_secs(match (flushed.completed, unreachable) {
+        (_, true) => 1,
+        (true, false) => 2,
+        (false, false) => 10,
+    });
+    let report = pipeline.shutdown(deadline);
+    let _ = done.send(());
+    let _ = notice.join();
+    report
+}
+
+/// Shuts the pipelines down (see [`shutdown`]) and checks delivery: nothing undelivered, and
+/// with the embedded receiver, at least what was expected arrived. When something was lost
+/// the error is the delivery report's paragraph: how much, why, and the endpoint's last error.
+/// Returns what the receiver got (`None` for an external collector).
 pub async fn deliver(
     target: &Target,
     pipelines: &[&OtlpPipeline],
     expect: Expect,
 ) -> Result<Option<Vec<otlp_transport::receiver::Received>>, String> {
-    let mut undelivered = 0;
-    for pipeline in pipelines {
-        let report = pipeline.shutdown(std::time::Duration::from_secs(10));
-        undelivered += report.undelivered;
-        if let Some(error) = report.metrics_error {
-            return Err(format!("metrics were not delivered: {error}"));
-        }
-    }
-    if undelivered > 0 {
-        return Err(format!(
-            "{undelivered} spans or log records could not be delivered"
-        ));
+    // All at once: each shutdown has its own deadline, and they should not add up.
+    let reports: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pipelines
+            .iter()
+            .map(|pipeline| scope.spawn(move || shutdown(pipeline)))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let lost: Vec<String> = reports
+        .iter()
+        .filter(|r| r.undelivered > 0 || r.metrics_error.is_some())
+        .map(ToString::to_string)
+        .collect();
+    if !lost.is_empty() {
+        return Err(lost.join("\n"));
     }
     let Some(receiver) = target.receiver() else {
         return Ok(None);

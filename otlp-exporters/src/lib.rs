@@ -28,9 +28,11 @@
 
 pub mod config;
 pub mod custom;
+mod endpoint_errors;
 mod pipeline;
 mod plaintext;
 mod redacted_debug;
+pub mod report;
 pub mod self_metrics;
 mod sinks;
 mod stack;

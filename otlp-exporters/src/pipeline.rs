@@ -34,10 +34,12 @@ use otlp_transport::Compression;
 
 use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
 use crate::custom::CustomExporter;
+use crate::endpoint_errors::EndpointErrors;
 use crate::plaintext::PlaintextCredentials;
+use crate::report::{DeliveryReport, SignalDelivery};
 use crate::sinks::{
-    ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, SignalSender,
-    SpanSink,
+    ExportCounters, LogSink, MetricDeadline, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter,
+    SignalSender, SpanSink,
 };
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
@@ -372,10 +374,18 @@ pub(crate) struct Exporting {
     pub(crate) breakers: Breakers,
     pub(crate) bulkhead: Option<BulkheadLayer>,
     pub(crate) spool: Option<Arc<otlp_batch::spool::Spool>>,
+    pub(crate) endpoint_errors: EndpointErrors,
 }
 
 /// A running pipeline: SDK providers wired to batch processors, the reliability stack and the
 /// transports, on a runtime of its own.
+///
+/// Dropping the handle without [`OtlpPipeline::shutdown`] shuts down within
+/// [`OtlpPipeline::DROP_DEADLINE`], whoever else still holds the providers (the globals after
+/// [`OtlpPipeline::install_global`], a live tracer): what was recorded is flushed, and what
+/// could not be delivered is logged through `tracing` with the report. Telemetry recorded
+/// through those providers afterwards is counted as dropped at shutdown. Dropping never
+/// panics and never waits longer, in a tokio runtime (either flavour) or outside one.
 ///
 /// ```no_run
 /// use otlp_exporters::OtlpPipeline;
@@ -402,6 +412,8 @@ pub struct OtlpPipeline {
     health_addr: Option<SocketAddr>,
     config: PipelineConfig,
     security_warnings: Vec<String>,
+    metric_deadline: MetricDeadline,
+    shut_down: std::sync::atomic::AtomicBool,
     // Declared last: the providers above shut down on drop, and need the runtime to do it.
     runtime: PipelineRuntime,
 }
@@ -414,13 +426,18 @@ impl std::fmt::Debug for OtlpPipeline {
     }
 }
 
-/// What [`OtlpPipeline::shutdown`] achieved.
+/// What [`OtlpPipeline::shutdown`] or [`OtlpPipeline::force_flush`] achieved. Its `Display`
+/// is the delivery report's paragraph.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShutdownReport {
     /// Everything accepted was delivered or settled in time.
     pub completed: bool,
-    /// Spans and log records not delivered (left behind, failed, or abandoned).
+    /// Spans and log records not delivered since start (rejected, failed, dropped, or still
+    /// pending after a flush that ran out of time).
     pub undelivered: u64,
+    /// Everything not delivered since start, per signal and cause, and each endpoint's last
+    /// error.
+    pub delivery: DeliveryReport,
     /// The span processor's report.
     pub spans: Option<FlushReport>,
     /// The log processor's report.
@@ -429,7 +446,20 @@ pub struct ShutdownReport {
     pub metrics_error: Option<String>,
 }
 
+impl std::fmt::Display for ShutdownReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.delivery)?;
+        if let Some(error) = &self.metrics_error {
+            write!(f, " The metrics export failed: {error}.")?;
+        }
+        Ok(())
+    }
+}
+
 impl OtlpPipeline {
+    /// How long dropping the handle waits for the shutdown it performs.
+    pub const DROP_DEADLINE: Duration = Duration::from_secs(5);
+
     /// A builder with the defaults.
     pub fn builder() -> PipelineBuilder {
         PipelineBuilder::default()
@@ -462,6 +492,8 @@ impl OtlpPipeline {
                 health_addr: None,
                 config,
                 security_warnings: Vec::new(),
+                metric_deadline: MetricDeadline::default(),
+                shut_down: Default::default(),
                 runtime,
             });
         }
@@ -527,10 +559,13 @@ impl OtlpPipeline {
                 config.log_batch.export_timeout,
             ))
             .build();
+        let metric_deadline = MetricDeadline::default();
         let reader = PeriodicReader::builder(OtlpMetricExporter {
             sender: metrics.clone(),
             runtime: runtime.handle().clone(),
             temporality: Temporality::Cumulative,
+            timeout: config.metric_export_timeout,
+            deadline: metric_deadline.clone(),
         })
         .with_interval(config.metric_export_interval)
         .build();
@@ -599,12 +634,15 @@ impl OtlpPipeline {
                 breakers,
                 bulkhead: shared.bulkhead,
                 spool,
+                endpoint_errors: shared.endpoint_errors,
             }),
             resource,
             health,
             health_addr,
             config,
             security_warnings: Vec::new(),
+            metric_deadline,
+            shut_down: Default::default(),
             runtime,
         })
     }
@@ -673,48 +711,132 @@ impl OtlpPipeline {
         self.health.snapshot()
     }
 
-    /// Exports everything recorded so far, waiting at most `timeout` for spans and for logs,
-    /// and collects and exports metrics.
+    /// Exports everything recorded so far and collects and exports metrics, the three signals
+    /// at once, returning within `timeout` (plus scheduling) whatever the collector does: the
+    /// metric export gets `OTEL_METRIC_EXPORT_TIMEOUT`, or what is left of `timeout` when that
+    /// is less.
     pub fn force_flush(&self, timeout: Duration) -> ShutdownReport {
-        let started = Instant::now();
-        let spans = self
-            .exporting
-            .as_ref()
-            .map(|e| e.span_processor.force_flush(timeout));
-        let logs = self.exporting.as_ref().map(|e| {
-            e.log_processor
-                .force_flush(timeout.saturating_sub(started.elapsed()))
-        });
-        let metrics_error = self
-            .meter_provider
-            .force_flush()
-            .err()
-            .map(|e| e.to_string());
-        report(spans, logs, metrics_error)
+        let deadline = Instant::now() + timeout;
+        let (spans, logs) =
+            self.on_processors(|p| p.force_flush(timeout), |p| p.force_flush(timeout));
+        let provider = self.meter_provider.clone();
+        let metrics_error = self.metrics_within(deadline, move || provider.force_flush());
+        self.report(spans, logs, metrics_error)
     }
 
-    /// Flushes and stops everything within `deadline`; what could not be delivered is
-    /// counted in the report. Later telemetry is dropped and counted.
+    /// Flushes and stops everything within `deadline` (the three signals at once); what
+    /// could not be delivered is counted in the report. Later telemetry is dropped and
+    /// counted. A second call returns the report at once.
     pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
-        let started = Instant::now();
-        let left = || deadline.saturating_sub(started.elapsed());
-        let spans = self
-            .exporting
-            .as_ref()
-            .map(|e| e.span_processor.shutdown(left()));
-        let logs = self
-            .exporting
-            .as_ref()
-            .map(|e| e.log_processor.shutdown(left()));
-        let metrics_error = self
-            .meter_provider
-            .shutdown_with_timeout(left())
-            .err()
-            .map(|e| e.to_string());
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::Release);
+        let until = Instant::now() + deadline;
+        let (spans, logs) = self.on_processors(|p| p.shutdown(deadline), |p| p.shutdown(deadline));
+        let provider = self.meter_provider.clone();
+        let left = until.saturating_duration_since(Instant::now());
+        let metrics_error =
+            self.metrics_within(until, move || provider.shutdown_with_timeout(left));
         // The processors are already shut down; this only marks the providers.
-        let _ = self.tracer_provider.shutdown_with_timeout(left());
-        let _ = self.logger_provider.shutdown_with_timeout(left());
-        report(spans, logs, metrics_error)
+        let _ = self.tracer_provider.shutdown_with_timeout(Duration::ZERO);
+        let _ = self.logger_provider.shutdown_with_timeout(Duration::ZERO);
+        self.report(spans, logs, metrics_error)
+    }
+
+    /// Runs `spans` and `logs` on the two processors at once; each returns by its deadline.
+    fn on_processors(
+        &self,
+        spans: impl FnOnce(&BatchProcessor<SpanData>) -> FlushReport + Send,
+        logs: impl FnOnce(&BatchProcessor<LogItem>) -> FlushReport + Send,
+    ) -> (Option<FlushReport>, Option<FlushReport>) {
+        let Some(exporting) = &self.exporting else {
+            return (None, None);
+        };
+        std::thread::scope(|scope| {
+            let logs = scope.spawn(|| logs(&exporting.log_processor));
+            let spans = spans(&exporting.span_processor);
+            (Some(spans), logs.join().ok())
+        })
+    }
+
+    /// Runs a meter provider call on a thread of its own and waits for it until `deadline`
+    /// only: the SDK's reader has fixed waits of its own (5 s at shutdown, none at all for a
+    /// flush), and our export is bounded by the same deadline.
+    fn metrics_within(
+        &self,
+        deadline: Instant,
+        call: impl FnOnce() -> opentelemetry_sdk::error::OTelSdkResult + Send + 'static,
+    ) -> Option<String> {
+        if self.exporting.is_none() {
+            return call().err().map(|e| e.to_string());
+        }
+        self.metric_deadline.set(Some(deadline));
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("otlp-metrics-flush".into())
+            .spawn(move || {
+                let _ = sender.send(call());
+            });
+        let left = deadline.saturating_duration_since(Instant::now());
+        let result = match spawned {
+            Err(error) => Some(format!("cannot start the metrics flush: {error}")),
+            Ok(_) => match receiver.recv_timeout(left + Duration::from_millis(100)) {
+                Ok(result) => result.err().map(|e| e.to_string()),
+                Err(_) => Some(format!("the metrics export did not finish within {left:?}")),
+            },
+        };
+        self.metric_deadline.set(None);
+        result
+    }
+
+    /// What was not delivered since start, per signal and cause, and each endpoint's last
+    /// error.
+    pub fn delivery(&self) -> DeliveryReport {
+        let Some(exporting) = &self.exporting else {
+            return DeliveryReport {
+                signals: Vec::new(),
+                endpoints: Vec::new(),
+            };
+        };
+        DeliveryReport {
+            signals: vec![
+                SignalDelivery::from_batch(
+                    Signal::Traces,
+                    &exporting.span_processor.stats(),
+                    exporting.span_processor.last_rejection(),
+                ),
+                SignalDelivery::from_exports(
+                    Signal::Metrics,
+                    &ExportStats::read(&exporting.counters[1]),
+                ),
+                SignalDelivery::from_batch(
+                    Signal::Logs,
+                    &exporting.log_processor.stats(),
+                    exporting.log_processor.last_rejection(),
+                ),
+            ],
+            endpoints: exporting.endpoint_errors.snapshot(),
+        }
+    }
+
+    fn report(
+        &self,
+        spans: Option<FlushReport>,
+        logs: Option<FlushReport>,
+        metrics_error: Option<String>,
+    ) -> ShutdownReport {
+        let undelivered = spans.as_ref().map_or(0, |r| r.undelivered)
+            + logs.as_ref().map_or(0, |r| r.undelivered);
+        let completed = spans.as_ref().is_none_or(|r| r.completed)
+            && logs.as_ref().is_none_or(|r| r.completed)
+            && metrics_error.is_none();
+        ShutdownReport {
+            completed,
+            undelivered,
+            delivery: self.delivery(),
+            spans,
+            logs,
+            metrics_error,
+        }
     }
 
     /// The pipeline's own numbers.
@@ -730,6 +852,7 @@ impl OtlpPipeline {
                 circuits: Vec::new(),
                 bulkhead_rejected: 0,
                 spool: None,
+                delivery: self.delivery(),
             };
         };
         PipelineStats {
@@ -754,6 +877,7 @@ impl OtlpPipeline {
                 .as_ref()
                 .map_or(0, BulkheadLayer::rejected),
             spool: exporting.spool.as_ref().map(|s| s.stats()),
+            delivery: self.delivery(),
         }
     }
 
@@ -774,6 +898,8 @@ impl OtlpPipeline {
             sender: e.senders[1].clone(),
             runtime: self.runtime.handle().clone(),
             temporality: Temporality::Cumulative,
+            timeout: self.config.metric_export_timeout,
+            deadline: MetricDeadline::default(),
         })
     }
 
@@ -790,6 +916,23 @@ impl OtlpPipeline {
     /// The pipeline's runtime, for work that must run next to the exporters.
     pub fn runtime(&self) -> &tokio::runtime::Handle {
         self.runtime.handle()
+    }
+}
+
+impl Drop for OtlpPipeline {
+    /// Shuts down within [`OtlpPipeline::DROP_DEADLINE`] unless `shutdown` ran already, and
+    /// logs the report when something was not delivered.
+    fn drop(&mut self) {
+        if self.shut_down.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let report = self.shutdown(Self::DROP_DEADLINE);
+        if report.undelivered > 0 || report.metrics_error.is_some() {
+            tracing::warn!(
+                undelivered = report.undelivered,
+                "pipeline dropped: {report}"
+            );
+        }
     }
 }
 
@@ -818,24 +961,6 @@ async fn replay(spool: Arc<otlp_batch::spool::Spool>, senders: [SignalSender; 3]
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }
-    }
-}
-
-fn report(
-    spans: Option<FlushReport>,
-    logs: Option<FlushReport>,
-    metrics_error: Option<String>,
-) -> ShutdownReport {
-    let undelivered = spans.map_or(0, |r| r.undelivered) + logs.map_or(0, |r| r.undelivered);
-    let completed = spans.is_none_or(|r| r.completed)
-        && logs.is_none_or(|r| r.completed)
-        && metrics_error.is_none();
-    ShutdownReport {
-        completed,
-        undelivered,
-        spans,
-        logs,
-        metrics_error,
     }
 }
 

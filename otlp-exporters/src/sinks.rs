@@ -16,12 +16,13 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use otlp_batch::spool::{Spool, SpooledRequest};
-use otlp_batch::{Batch, LogItem};
+use otlp_batch::{Batch, Cause, CauseCounters, LogItem, Progress};
 use otlp_core::encode::{
     encode_logs, encode_message, encode_spans, logs_message, metrics_message, spans_message,
     EncodeOptions, OtlpMessage,
 };
 use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
+use otlp_reliability::retry::BudgetExhausted;
 use otlp_transport::balance::{trace_key, Balancer};
 use tokio::runtime::Handle;
 use tower::util::BoxCloneSyncService;
@@ -39,6 +40,37 @@ pub(crate) struct ExportCounters {
     pub(crate) items_spooled: AtomicU64,
     pub(crate) items_replayed: AtomicU64,
     pub(crate) duration_micros: AtomicU64,
+    /// `items_failed` (and `items_too_large`), per cause.
+    pub(crate) failed_by_cause: CauseCounters,
+}
+
+/// Why a request failed for good. The retry budget is known here, where the retry layer's
+/// errors are; everything else is otlp-core's classification.
+pub(crate) fn cause_of(error: &BoxError) -> Cause {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
+    while let Some(err) = current {
+        if err.is::<BudgetExhausted>() {
+            return Cause::RetryBudget;
+        }
+        current = err.source();
+    }
+    Cause::of(error.as_ref())
+}
+
+impl ExportCounters {
+    /// Items settled one way or another, for working out what a cut-off export left.
+    fn settled_items(&self) -> u64 {
+        [
+            &self.items_exported,
+            &self.items_rejected,
+            &self.items_failed,
+            &self.items_too_large,
+            &self.items_spooled,
+        ]
+        .iter()
+        .map(|c| c.load(Ordering::Acquire))
+        .sum()
+    }
 }
 
 /// Where a signal's batches go.
@@ -92,7 +124,7 @@ pub(crate) struct SignalSender {
 /// be refused again.
 fn keep_for_replay(error: &BoxError) -> bool {
     let class = otlp_core::classify(error.as_ref());
-    class.retryable || class.local || error.is::<tower::timeout::error::Elapsed>()
+    class.retryable || class.local
 }
 
 impl SignalSender {
@@ -128,6 +160,7 @@ impl SignalSender {
                 self.counters
                     .items_failed
                     .fetch_add(items as u64, Ordering::Relaxed);
+                self.counters.failed_by_cause.add(cause_of(&error), items);
                 let _ = spool.ack(spooled.id);
                 0
             }
@@ -218,9 +251,10 @@ impl SignalSender {
         self.prepare(metrics_message(metrics), Telemetry::Metrics)
     }
 
-    /// Sends a prepared batch and adds up the outcome. A failed request is logged and counted;
-    /// its items are neither accepted nor rejected, which the batch processor counts as failed.
-    async fn send(&self, prepared: Prepared) -> ExportOutcome {
+    /// Sends a prepared batch and adds up the outcome. Each request's result is reported to
+    /// `progress` as it arrives (so a cancelled batch keeps what was delivered); a failed
+    /// request is logged and counted with its cause.
+    async fn send(&self, prepared: Prepared, progress: &Progress) -> ExportOutcome {
         let started = tokio::time::Instant::now();
         let mut total = ExportOutcome::default();
         match (prepared, &self.route) {
@@ -234,6 +268,10 @@ impl SignalSender {
                 self.counters
                     .items_too_large
                     .fetch_add(too_large as u64, Ordering::Relaxed);
+                self.counters
+                    .failed_by_cause
+                    .add(Cause::TooLarge, too_large);
+                progress.failed(too_large, Cause::TooLarge);
                 if too_large > 0 {
                     tracing::warn!(
                         items = too_large,
@@ -259,6 +297,7 @@ impl SignalSender {
                                     .items_spooled
                                     .fetch_add(items as u64, Ordering::Relaxed);
                                 total.deferred += items;
+                                progress.deferred(items);
                                 tracing::warn!(%signal, items, %error, "export failed; kept in the spool for a replay");
                                 continue;
                             }
@@ -267,14 +306,14 @@ impl SignalSender {
                             tracing::warn!(%error, "cannot acknowledge a spooled request");
                         }
                     }
-                    self.settle(&mut total, items, result, signal.as_str());
+                    self.settle(&mut total, items, result, signal.as_str(), progress);
                 }
             }
             (Prepared::Message(message), Route::Custom { service }) => {
                 let items = message.items();
                 let signal = message.signal();
                 let result = service.clone().oneshot(message).await;
-                self.settle(&mut total, items, result, signal.as_str());
+                self.settle(&mut total, items, result, signal.as_str(), progress);
             }
             _ => tracing::error!("a batch was prepared for another route; nothing sent"),
         }
@@ -291,6 +330,7 @@ impl SignalSender {
         items: usize,
         result: Result<ExportOutcome, BoxError>,
         signal: &str,
+        progress: &Progress,
     ) {
         let counters = &self.counters;
         counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -304,6 +344,8 @@ impl SignalSender {
                     .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
                 total.accepted += outcome.accepted;
                 total.rejected += outcome.rejected;
+                progress.accepted(outcome.accepted);
+                progress.rejected(outcome.rejected, outcome.message.as_deref());
                 if outcome.message.is_some() {
                     total.message = outcome.message;
                 }
@@ -313,6 +355,9 @@ impl SignalSender {
                 counters
                     .items_failed
                     .fetch_add(items as u64, Ordering::Relaxed);
+                let cause = cause_of(&error);
+                counters.failed_by_cause.add(cause, items);
+                progress.failed(items, cause);
                 tracing::warn!(%signal, items, %error, "export failed");
             }
         }
@@ -328,16 +373,43 @@ impl SignalSender {
         runtime: &Handle,
         prepared: Result<Prepared, BoxError>,
         what: &str,
+        timeout: Option<Duration>,
     ) -> OTelSdkResult {
         let prepared = prepared.map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
         let items = prepared.items();
         let sender = self.clone();
+        let before = self.counters.settled_items();
         let outcome = runtime
-            .spawn(async move { sender.send(prepared).await })
+            .spawn(async move {
+                let progress = Progress::detached();
+                let send = sender.send(prepared, &progress);
+                match timeout {
+                    Some(timeout) => tokio::time::timeout(timeout, send).await.ok(),
+                    None => Some(send.await),
+                }
+            })
             .await
             .map_err(|e| {
                 OTelSdkError::InternalFailure(format!("{what} export task failed: {e}"))
             })?;
+        let Some(outcome) = outcome else {
+            // Cut off: what the requests already settled is counted; the rest timed out.
+            let counted = self.counters.settled_items().saturating_sub(before);
+            let rest = (items as u64).saturating_sub(counted);
+            self.counters
+                .items_failed
+                .fetch_add(rest, Ordering::Relaxed);
+            self.counters
+                .failed_by_cause
+                .add(Cause::Timeout, usize::try_from(rest).unwrap_or(usize::MAX));
+            let timeout = timeout.unwrap_or_default();
+            tracing::warn!(
+                items = rest,
+                ?timeout,
+                "{what} export cut off at its timeout"
+            );
+            return Err(OTelSdkError::Timeout(timeout));
+        };
         let settled = outcome.accepted + outcome.rejected + outcome.deferred;
         if settled < items {
             return Err(OTelSdkError::InternalFailure(format!(
@@ -366,7 +438,7 @@ impl Service<Batch<SpanData>> for SpanSink {
         let sender = self.0.clone();
         Box::pin(async move {
             let prepared = sender.spans(batch.items, &batch.resource)?;
-            Ok(sender.send(prepared).await)
+            Ok(sender.send(prepared, &batch.progress).await)
         })
     }
 }
@@ -388,7 +460,7 @@ impl Service<Batch<LogItem>> for LogSink {
         let sender = self.0.clone();
         Box::pin(async move {
             let prepared = sender.logs(&batch.items, &batch.resource)?;
-            Ok(sender.send(prepared).await)
+            Ok(sender.send(prepared, &batch.progress).await)
         })
     }
 }
@@ -400,6 +472,30 @@ pub struct OtlpMetricExporter {
     pub(crate) sender: SignalSender,
     pub(crate) runtime: Handle,
     pub(crate) temporality: Temporality,
+    /// One export's timeout (`OTEL_METRIC_EXPORT_TIMEOUT`).
+    pub(crate) timeout: Duration,
+    /// The deadline of a pipeline flush or shutdown under way, which an export never passes.
+    pub(crate) deadline: MetricDeadline,
+}
+
+/// The deadline a pipeline flush or shutdown gives the metric export it triggers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MetricDeadline(Arc<parking_lot::Mutex<Option<std::time::Instant>>>);
+
+impl MetricDeadline {
+    pub(crate) fn set(&self, deadline: Option<std::time::Instant>) {
+        *self.0.lock() = deadline;
+    }
+
+    /// `timeout`, or what is left until the deadline when that is less.
+    fn bound(&self, timeout: Duration) -> Duration {
+        match *self.0.lock() {
+            Some(deadline) => {
+                timeout.min(deadline.saturating_duration_since(std::time::Instant::now()))
+            }
+            None => timeout,
+        }
+    }
 }
 
 impl std::fmt::Debug for OtlpMetricExporter {
@@ -413,8 +509,9 @@ impl std::fmt::Debug for OtlpMetricExporter {
 impl PushMetricExporter for OtlpMetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let prepared = self.sender.metrics(metrics);
+        let timeout = self.deadline.bound(self.timeout);
         self.sender
-            .export_on(&self.runtime, prepared, "data points")
+            .export_on(&self.runtime, prepared, "data points", Some(timeout))
             .await
     }
 
@@ -450,7 +547,7 @@ impl opentelemetry_sdk::trace::SpanExporter for OtlpSpanExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let prepared = self.sender.spans(batch, &self.resource);
         self.sender
-            .export_on(&self.runtime, prepared, "spans")
+            .export_on(&self.runtime, prepared, "spans", None)
             .await
     }
 
@@ -484,7 +581,7 @@ impl opentelemetry_sdk::logs::LogExporter for OtlpLogExporter {
             .collect();
         let prepared = self.sender.logs(&items, &self.resource);
         self.sender
-            .export_on(&self.runtime, prepared, "log records")
+            .export_on(&self.runtime, prepared, "log records", None)
             .await
     }
 

@@ -11,6 +11,7 @@ use otlp_reliability::bulkhead::BulkheadLayer;
 use otlp_reliability::circuit_breaker::{BreakerHandle, CircuitBreakerLayer, CircuitState};
 use otlp_reliability::health::{CheckConfig, HealthRegistry};
 use otlp_reliability::retry::RetryLayer;
+use otlp_reliability::timeout::AttemptTimeoutLayer;
 use otlp_reliability::OtlpClassify;
 use otlp_transport::balance::{
     Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, StaticResolver, Strategy,
@@ -20,31 +21,40 @@ use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::http::{HttpConfig, HttpTransport};
 use otlp_transport::TlsConfig;
 use parking_lot::Mutex;
-use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, ServiceBuilder};
 
 use crate::config::{PipelineConfig, Protocol, ResolvedExporter};
 use crate::custom::{CustomExporter, CustomService};
+use crate::endpoint_errors::EndpointErrors;
 use crate::sinks::Route;
 
 /// The boxed export service every sink sends through.
 pub(crate) type ExportService = BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>;
 
-/// The layers shared by every signal: one bulkhead and one retry budget.
+/// The layers shared by every signal: one bulkhead and one retry budget; and the record of
+/// every endpoint's last error.
 pub(crate) struct SharedLayers {
     pub(crate) bulkhead: Option<BulkheadLayer>,
     pub(crate) retry: RetryLayer<OtlpClassify>,
+    pub(crate) endpoint_errors: EndpointErrors,
 }
 
 impl SharedLayers {
     pub(crate) fn new(config: &PipelineConfig) -> Result<Self, InvalidSetting> {
+        let mut retry = config.retry.clone();
+        // No retry starts that the per-attempt timeout could not let finish in time.
+        if retry.attempt_timeout.is_none() {
+            retry.attempt_timeout =
+                Some(config.exporter.timeout.unwrap_or(Duration::from_secs(10)));
+        }
         Ok(SharedLayers {
             bulkhead: config
                 .bulkhead
                 .map(|b| BulkheadLayer::new(b.max_concurrent, b.max_wait))
                 .transpose()?,
-            retry: RetryLayer::new(config.retry.clone(), OtlpClassify)?,
+            retry: RetryLayer::new(retry, OtlpClassify)?,
+            endpoint_errors: EndpointErrors::default(),
         })
     }
 }
@@ -107,13 +117,15 @@ type Guarded<R> = (
     Option<BreakerHandle>,
 );
 
-/// A circuit breaker (when configured) and the per-attempt timeout over `bottom`.
+/// A circuit breaker (when configured) and the per-attempt timeout over `bottom`, each
+/// attempt's result recorded for the endpoint's last error.
 fn guarded<S, R>(
     bottom: S,
     name: String,
     timeout: Duration,
     config: &PipelineConfig,
     breakers: &Breakers,
+    errors: &EndpointErrors,
 ) -> Result<Guarded<R>, InvalidSetting>
 where
     S: tower::Service<R, Response = ExportOutcome, Error = BoxError>
@@ -124,16 +136,17 @@ where
     S::Future: Send + 'static,
     R: Clone + Send + Sync + 'static,
 {
-    let timed = TimeoutLayer::new(timeout).layer(bottom);
-    match config.circuit_breaker.clone() {
+    let timed = AttemptTimeoutLayer::new(timeout).layer(bottom);
+    let (service, handle) = match config.circuit_breaker.clone() {
         Some(breaker) => {
-            let layer = CircuitBreakerLayer::new(name, breaker, OtlpClassify)?;
+            let layer = CircuitBreakerLayer::new(name.clone(), breaker, OtlpClassify)?;
             let handle = layer.handle();
             breakers.add(handle.clone());
-            Ok((BoxCloneSyncService::new(layer.layer(timed)), Some(handle)))
+            (BoxCloneSyncService::new(layer.layer(timed)), Some(handle))
         }
-        None => Ok((BoxCloneSyncService::new(timed), None)),
-    }
+        None => (BoxCloneSyncService::new(timed), None),
+    };
+    Ok((errors.wrap(name, service), handle))
 }
 
 /// The stack of `signal` when every signal goes to a custom exporter.
@@ -152,6 +165,7 @@ pub(crate) fn custom(
         timeout,
         config,
         breakers,
+        &shared.endpoint_errors,
     )?;
     Ok(SignalStack {
         route: Route::Custom {
@@ -235,7 +249,14 @@ pub(crate) fn build(
             resolved.signal,
             otlp_core::redact::host(&resolved.endpoint)
         );
-        let (guarded, _) = guarded(bottom, name, resolved.timeout, config, breakers)?;
+        let (guarded, _) = guarded(
+            bottom,
+            name,
+            resolved.timeout,
+            config,
+            breakers,
+            &shared.endpoint_errors,
+        )?;
         return Ok(SignalStack {
             route: Route::Otlp {
                 service: outer(guarded, shared),
@@ -252,6 +273,7 @@ pub(crate) fn build(
         resolver.unwrap_or_else(|| Arc::new(StaticResolver::new(config.collectors.clone())));
     let factory: EndpointFactory = {
         let (resolved, config, breakers) = (resolved.clone(), config.clone(), breakers.clone());
+        let errors = shared.endpoint_errors.clone();
         Arc::new(move |base: &str| {
             let url = match resolved.protocol {
                 Protocol::Grpc => base.to_owned(),
@@ -259,14 +281,16 @@ pub(crate) fn build(
                     .to_string(),
             };
             let bottom = transport(&resolved, &url, config.connect_timeout, tls.clone())?;
-            let probe =
-                BoxCloneSyncService::new(TimeoutLayer::new(resolved.timeout).layer(bottom.clone()));
+            let probe = BoxCloneSyncService::new(
+                AttemptTimeoutLayer::new(resolved.timeout).layer(bottom.clone()),
+            );
             let (service, breaker) = guarded(
                 bottom,
                 format!("{signal}:{}", otlp_core::redact::host(&url)),
                 resolved.timeout,
                 &config,
                 &breakers,
+                &errors,
             )?;
             Ok(EndpointParts {
                 service,

@@ -4,10 +4,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use otlp_batch::BatchStats;
+use otlp_batch::{BatchStats, FailureCauses};
 use otlp_reliability::circuit_breaker::{BreakerStats, CircuitState};
 use otlp_reliability::retry::RetrySnapshot;
 
+use crate::report::DeliveryReport;
 use crate::sinks::ExportCounters;
 
 /// Export counters of one signal, counted per request as it leaves the pipeline.
@@ -31,6 +32,8 @@ pub struct ExportStats {
     pub replayed: u64,
     /// Time spent exporting, summed over requests.
     pub export_time: Duration,
+    /// `failed` and `too_large`, per cause.
+    pub failed_by_cause: FailureCauses,
 }
 
 impl ExportStats {
@@ -46,6 +49,7 @@ impl ExportStats {
             spooled: get(&counters.items_spooled),
             replayed: get(&counters.items_replayed),
             export_time: Duration::from_micros(get(&counters.duration_micros)),
+            failed_by_cause: counters.failed_by_cause.snapshot(),
         }
     }
 }
@@ -82,4 +86,7 @@ pub struct PipelineStats {
     pub bulkhead_rejected: u64,
     /// The disk spool, when configured.
     pub spool: Option<otlp_batch::spool::SpoolStats>,
+    /// What was not delivered since start, per signal and cause, and each endpoint's last
+    /// error.
+    pub delivery: DeliveryReport,
 }

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use otlp_core::InvalidSetting;
 use tower::layer::util::Stack;
-use tower::timeout::TimeoutLayer;
 use tower::ServiceBuilder;
 
 use crate::adaptive_concurrency::{AdaptiveConcurrencyLayer, ConcurrencyConfig};
 use crate::bulkhead::BulkheadLayer;
 use crate::circuit_breaker::{BreakerConfig, CircuitBreakerLayer};
 use crate::retry::{RetryConfig, RetryLayer};
+use crate::timeout::AttemptTimeoutLayer;
 use crate::Classify;
 
 /// Adds the reliability layers to a `tower::ServiceBuilder`.
@@ -64,8 +64,8 @@ pub trait ReliabilityBuilderExt<L>: Sized {
         classify: C,
     ) -> Result<ServiceBuilder<Stack<AdaptiveConcurrencyLayer<C>, L>>, InvalidSetting>;
 
-    /// tower's timeout, per attempt.
-    fn attempt_timeout(self, timeout: Duration) -> ServiceBuilder<Stack<TimeoutLayer, L>>;
+    /// tower's timeout, per attempt, its error mapped to otlp-core's `Timeout` kind.
+    fn attempt_timeout(self, timeout: Duration) -> ServiceBuilder<Stack<AttemptTimeoutLayer, L>>;
 }
 
 impl<L> ReliabilityBuilderExt<L> for ServiceBuilder<L> {
@@ -102,7 +102,7 @@ impl<L> ReliabilityBuilderExt<L> for ServiceBuilder<L> {
         Ok(self.layer(AdaptiveConcurrencyLayer::new(config, classify)?))
     }
 
-    fn attempt_timeout(self, timeout: Duration) -> ServiceBuilder<Stack<TimeoutLayer, L>> {
-        self.layer(TimeoutLayer::new(timeout))
+    fn attempt_timeout(self, timeout: Duration) -> ServiceBuilder<Stack<AttemptTimeoutLayer, L>> {
+        self.layer(AttemptTimeoutLayer::new(timeout))
     }
 }

@@ -61,20 +61,14 @@ pub trait Classify: Clone + Send + Sync + 'static {
     }
 }
 
-/// The OTLP classification: otlp-core's [`classify`](otlp_core::classify), plus tower's
-/// per-attempt timeout (`tower::timeout::error::Elapsed`), which is a retryable timeout.
+/// The OTLP classification: otlp-core's [`classify`](otlp_core::classify). A per-attempt
+/// timeout reaches it as otlp-core's `Timeout` kind: [`AttemptTimeout`](crate::timeout::AttemptTimeout)
+/// maps tower's `Elapsed` right under the timeout, and nothing else looks for it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OtlpClassify;
 
 impl Classify for OtlpClassify {
     fn classify(&self, error: &BoxError) -> Failure {
-        if error.is::<tower::timeout::error::Elapsed>() {
-            return Failure {
-                retryable: ErrorKind::Timeout.is_retryable(),
-                local: false,
-                retry_after: None,
-            };
-        }
         let class = otlp_core::classify(error.as_ref());
         Failure {
             retryable: class.retryable,
@@ -84,9 +78,6 @@ impl Classify for OtlpClassify {
     }
 
     fn load(&self, error: &BoxError) -> Load {
-        if error.is::<tower::timeout::error::Elapsed>() {
-            return Load::Overloaded;
-        }
         let class = otlp_core::classify(error.as_ref());
         if class.retry_after.is_some() && !class.local {
             return Load::Overloaded;
@@ -109,7 +100,7 @@ impl Classify for OtlpClassify {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use otlp_core::Error;
+    use otlp_core::{Error, ErrorKind};
 
     #[test]
     fn otlp_errors_and_tower_timeouts_are_classified() {
@@ -122,8 +113,8 @@ mod tests {
         assert!(failure.retryable && failure.is_backend_failure());
         assert_eq!(failure.retry_after, Some(Duration::from_secs(2)));
 
-        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
-        assert!(OtlpClassify.classify(&elapsed).is_backend_failure());
+        let timeout: BoxError = Box::new(Error::new(ErrorKind::Timeout, "attempt"));
+        assert!(OtlpClassify.classify(&timeout).is_backend_failure());
 
         let local: BoxError = Box::new(Error::new(ErrorKind::BulkheadFull, ""));
         assert!(!OtlpClassify.classify(&local).is_backend_failure());
@@ -160,7 +151,9 @@ mod tests {
             ),
             Load::Unknown
         );
-        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
-        assert_eq!(OtlpClassify.load(&elapsed), Load::Overloaded);
+        assert_eq!(
+            load(Error::new(ErrorKind::Timeout, "attempt")),
+            Load::Overloaded
+        );
     }
 }

@@ -37,6 +37,7 @@ pub mod circuit_breaker;
 mod classify;
 pub mod health;
 pub mod retry;
+pub mod timeout;
 
 pub use builder::ReliabilityBuilderExt;
 pub use classify::{Classify, Failure, Load, OtlpClassify};

@@ -9,6 +9,7 @@ use otlp_core::{BoxError, Error};
 use otlp_reliability::adaptive_concurrency::{
     AdaptiveConcurrencyLayer, AdaptiveConfig, ConcurrencyConfig,
 };
+use otlp_reliability::timeout::AttemptTimeoutLayer;
 use otlp_reliability::OtlpClassify;
 use parking_lot::Mutex;
 use tokio::time::Instant;
@@ -91,7 +92,7 @@ async fn run(config: AdaptiveConfig, demand: usize, seconds: usize, behaviour: B
         let collector = Arc::clone(&collector);
         ServiceBuilder::new()
             .layer(limit.clone())
-            .timeout(Duration::from_millis(500))
+            .layer(AttemptTimeoutLayer::new(Duration::from_millis(500)))
             .service_fn(move |_request: ()| {
                 let collector = Arc::clone(&collector);
                 let behaviour = Arc::clone(&behaviour);

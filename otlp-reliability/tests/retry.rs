@@ -263,3 +263,90 @@ async fn every_attempt_sends_the_encoded_bytes_without_copying_them() {
         "three attempts, one buffer"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn no_attempt_starts_that_could_not_finish_and_the_real_error_is_returned() {
+    // Each attempt takes 4 s and fails with a 1 s Retry-After; attempts may take 5 s and the
+    // session 9 s: a second attempt (4 + 1 + 5 = 10 s) could not finish, so none starts.
+    let slow_failure = tower::service_fn(|_: u32| async {
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        Err::<u32, BoxError>(
+            Error::from_http_status(503, "maintenance", Some(Duration::from_secs(1))).into(),
+        )
+    });
+    let layer = RetryLayer::new(
+        no_jitter_config()
+            .with_total_timeout(Duration::from_secs(9))
+            .with_attempt_timeout(Duration::from_secs(5)),
+        OtlpClassify,
+    )
+    .unwrap();
+    let stats = layer.stats();
+    let started = Instant::now();
+    let error = layer.layer(slow_failure).oneshot(1).await.unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_secs(4));
+    let error = error.downcast_ref::<Error>().unwrap();
+    assert_eq!(
+        error.status(),
+        Some(otlp_core::Status::Http(503)),
+        "{error}"
+    );
+    assert_eq!(stats.snapshot().attempts, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_denied_retry_waits_for_budget_while_the_deadline_allows() {
+    // One retry per second at most, nothing per request: ten sessions that each fail once all
+    // get through, some after waiting for the budget.
+    let budget = BudgetConfig {
+        window: Duration::from_secs(1),
+        min_retries_per_second: 1,
+        retry_ratio: 0.0,
+    };
+    let layer = RetryLayer::new(
+        no_jitter_config()
+            .with_budget(Some(budget))
+            .with_total_timeout(Duration::from_secs(120)),
+        OtlpClassify,
+    )
+    .unwrap();
+    let stats = layer.stats();
+    let sessions = (0..10).map(|i| {
+        let script = Script::failing(vec![unavailable()]);
+        let service = layer.layer(script.service());
+        async move { service.oneshot(i).await }
+    });
+    let results = futures_util::future::join_all(sessions).await;
+    assert!(results.iter().all(Result::is_ok));
+    let stats = stats.snapshot();
+    assert!(stats.budget_denied > 0, "{stats:?}");
+    assert_eq!(stats.budget_exhausted, 0, "{stats:?}");
+
+    // A budget that never refills: the session fails once time is up, saying so, with the
+    // collector's answer as the source.
+    let empty = BudgetConfig {
+        window: Duration::from_secs(10),
+        min_retries_per_second: 0,
+        retry_ratio: 0.0,
+    };
+    let layer = RetryLayer::new(
+        no_jitter_config()
+            .with_budget(Some(empty))
+            .with_total_timeout(Duration::from_secs(10)),
+        OtlpClassify,
+    )
+    .unwrap();
+    let error = layer
+        .layer(Script::failing(vec![unavailable()]).service())
+        .oneshot(1)
+        .await
+        .unwrap_err();
+    assert!(
+        error.is::<otlp_reliability::retry::BudgetExhausted>(),
+        "{error}"
+    );
+    assert_eq!(
+        otlp_core::classify(error.as_ref()).kind,
+        Some(ErrorKind::Unavailable)
+    );
+}

@@ -384,3 +384,22 @@ async fn consul_blocking_queries_follow_index_changes() {
     let third = resolver.resolve(Some(2)).await.unwrap();
     assert_eq!((third.endpoints, third.token), (second.endpoints, Some(2)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_request_leaves_the_in_flight_count() {
+    // A collector that never answers: every request is cancelled by the caller's timeout.
+    let (receivers, balancer) = balanced(2, Strategy::LeastLoaded).await;
+    for receiver in &receivers {
+        receiver
+            .faults()
+            .set_default(Some(otlp_transport::receiver::Fault::hang()));
+    }
+    for _ in 0..6 {
+        let call = balancer.clone().oneshot(one_span());
+        assert!(tokio::time::timeout(Duration::from_millis(100), call)
+            .await
+            .is_err());
+    }
+    let in_flight: usize = balancer.endpoints().iter().map(|e| e.in_flight).sum();
+    assert_eq!(in_flight, 0, "{:?}", balancer.endpoints());
+}

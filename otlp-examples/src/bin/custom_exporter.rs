@@ -121,7 +121,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .u64_counter("custom_exports_total")
         .build()
         .add(spans as u64, &[]);
-    let report = pipeline.shutdown(Duration::from_secs(10));
+    let report = otlp_examples::target::shutdown(&pipeline);
     let stats = pipeline.stats();
     println!("\n{:<22} {:>8}", "spans offered", stats.spans.offered);
     println!("{:<22} {:>8}", "spans exported", stats.spans.exported);
@@ -129,7 +129,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("{:<22} {:>8}", "retries", stats.retry.retries);
     println!("{:<22} {:>8}", "spans dropped", stats.spans.dropped());
     if !report.completed || stats.spans.exported != spans as u64 {
-        return Err(format!("{} of {spans} spans were not delivered", report.undelivered).into());
+        return Err(report.to_string().into());
     }
     if embedded {
         let received: usize = backend

@@ -162,7 +162,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .into());
     }
     let drain_time = delivered_by.elapsed();
-    let report = pipeline.shutdown(Duration::from_secs(10));
+    let report = otlp_examples::target::shutdown(&pipeline);
     let stats = pipeline.stats();
 
     let micros = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
@@ -222,7 +222,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         stats.spans.batches
     );
     if !report.completed || stats.spans.dropped() > 0 {
-        return Err(format!("{} spans were dropped", stats.spans.dropped()).into());
+        return Err(report.to_string().into());
     }
     println!("✅ all {total} spans delivered, none dropped");
     Ok(())

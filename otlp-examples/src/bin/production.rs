@@ -193,7 +193,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             response.text().await?
         );
     }
-    let report = pipeline.shutdown(Duration::from_secs(10));
+    let report = otlp_examples::target::shutdown(&pipeline);
     let stats = pipeline.stats();
     println!(
         "\n📦 delivery report ({requests} requests in {elapsed:.2?}, {errors} simulated failures)"
@@ -252,7 +252,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::remove_dir_all(&dir).ok();
     if !report.completed {
-        return Err(format!("{} items were not delivered", report.undelivered).into());
+        return Err(report.to_string().into());
     }
     tracing::info!(
         spans = stats.spans.exported,

@@ -4,12 +4,16 @@
 //! Each call is a retry session: it owns its random source (so concurrent sessions do not
 //! retry in lockstep), sends clones of the same request (an `ExportRequest` clone shares its
 //! encoded bytes), and stops at the first of: success, a failure that is not retryable,
-//! `max_attempts`, an empty retry budget, or a next attempt that would not start before the
-//! total deadline. A server-given delay (RetryInfo, Retry-After) replaces the computed backoff;
-//! it is cut to [`otlp_core::MAX_RETRY_AFTER`], and time arithmetic on it is checked, so no
-//! value from the network can overflow the clock.
-//! The error returned is the last attempt's, so callers see the real cause; an attempt still
-//! running at the deadline is abandoned with a `DeadlineExceeded` error.
+//! `max_attempts`, or a next attempt that could not finish before the total deadline (its
+//! start plus `attempt_timeout` past the deadline). A server-given delay (RetryInfo,
+//! Retry-After) replaces the computed backoff; it is cut to [`otlp_core::MAX_RETRY_AFTER`], and
+//! time arithmetic on it is checked, so no value from the network can overflow the clock. When
+//! the shared retry budget denies a retry, the session waits another backoff interval and asks
+//! again, as long as the deadline allows; a session that runs out of time this way fails with
+//! [`BudgetExhausted`] (its source is the last attempt's error). Otherwise the error returned
+//! is the last attempt's, so callers see the real cause; an attempt still running at the
+//! deadline is abandoned, and the session returns the previous attempt's error, or
+//! `DeadlineExceeded` when there was none.
 //!
 //! ```
 //! use otlp_reliability::retry::{RetryConfig, RetryLayer};
@@ -31,6 +35,7 @@
 //! ```
 
 mod backoff;
+mod error;
 mod layer;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +50,7 @@ use tower::retry::budget::{Budget, TpsBudget};
 use tower::{Service, ServiceExt};
 
 pub use backoff::Backoff;
+pub use error::BudgetExhausted;
 pub use layer::RetryLayer;
 
 use crate::Classify;
@@ -82,6 +88,10 @@ pub struct RetryConfig {
     pub total_timeout: Option<Duration>,
     /// The shared retry budget, `None` for unlimited retries.
     pub budget: Option<BudgetConfig>,
+    /// The timeout of one attempt (the layer below): no attempt starts with less than this
+    /// left before the total deadline. `None`, or not shorter than `total_timeout`: attempts
+    /// start until the deadline.
+    pub attempt_timeout: Option<Duration>,
 }
 
 impl Default for RetryConfig {
@@ -96,6 +106,7 @@ impl Default for RetryConfig {
             },
             total_timeout: Some(Duration::from_secs(60)),
             budget: Some(BudgetConfig::default()),
+            attempt_timeout: None,
         }
     }
 }
@@ -120,6 +131,13 @@ impl RetryConfig {
     /// Sets the session deadline.
     pub fn with_total_timeout(mut self, timeout: Duration) -> Self {
         self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the timeout of one attempt, so that no attempt starts that could not finish before
+    /// the total deadline.
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
         self
     }
 
@@ -186,6 +204,7 @@ pub struct RetryStats {
     sessions: AtomicU64,
     attempts: AtomicU64,
     retries: AtomicU64,
+    budget_denied: AtomicU64,
     budget_exhausted: AtomicU64,
     deadline_exceeded: AtomicU64,
     attempts_exhausted: AtomicU64,
@@ -200,7 +219,9 @@ pub struct RetrySnapshot {
     pub attempts: u64,
     /// Attempts after the first.
     pub retries: u64,
-    /// Sessions that stopped because the retry budget was empty.
+    /// Retries the budget denied (each was waited for and asked again while time allowed).
+    pub budget_denied: u64,
+    /// Sessions that ran out of time waiting for the retry budget.
     pub budget_exhausted: u64,
     /// Sessions that stopped at the total deadline.
     pub deadline_exceeded: u64,
@@ -216,6 +237,7 @@ impl RetryStats {
             sessions: get(&self.sessions),
             attempts: get(&self.attempts),
             retries: get(&self.retries),
+            budget_denied: get(&self.budget_denied),
             budget_exhausted: get(&self.budget_exhausted),
             deadline_exceeded: get(&self.deadline_exceeded),
             attempts_exhausted: get(&self.attempts_exhausted),
@@ -315,8 +337,26 @@ where
     }
     let started = Instant::now();
     let deadline = config.total_timeout.and_then(|t| started.checked_add(t));
+    // An attempt timeout as long as the whole session would forbid every retry: it then only
+    // bounds nothing, and attempts start until the deadline.
+    let attempt_timeout = config
+        .attempt_timeout
+        .filter(|t| config.total_timeout.is_none_or(|total| *t < total))
+        .unwrap_or(Duration::ZERO);
+    // Whether an attempt starting after `delay` could finish before the deadline. The delay may
+    // come from the network (a custom `Classify` need not cap it), so the sums are checked: a
+    // time past the end of the clock is past any deadline too.
+    let fits = |delay: Duration| {
+        deadline.is_none_or(|deadline| {
+            Instant::now()
+                .checked_add(delay)
+                .and_then(|start| start.checked_add(attempt_timeout))
+                .is_some_and(|end| end <= deadline)
+        })
+    };
     let mut rng = fastrand::Rng::new();
     let mut attempt = 1;
+    let mut last: Option<BoxError> = None;
     loop {
         bump(&stats.attempts);
         let call = inner.clone().oneshot(request.clone());
@@ -325,11 +365,13 @@ where
                 Ok(result) => result,
                 Err(_) => {
                     bump(&stats.deadline_exceeded);
-                    let elapsed = started.elapsed();
-                    let message = format!(
-                        "no answer within the total timeout ({elapsed:?}, attempt {attempt})"
-                    );
-                    return Err(Error::new(ErrorKind::DeadlineExceeded, message).into());
+                    return Err(last.unwrap_or_else(|| {
+                        let elapsed = started.elapsed();
+                        let message = format!(
+                            "no answer within the total timeout ({elapsed:?}, attempt {attempt})"
+                        );
+                        Error::new(ErrorKind::DeadlineExceeded, message).into()
+                    }));
                 }
             },
             None => call.await,
@@ -346,28 +388,39 @@ where
             bump(&stats.attempts_exhausted);
             return Err(error);
         }
-        let delay = failure
+        let mut delay = failure
             .retry_after
             .map(|delay| delay.min(MAX_RETRY_AFTER))
             .unwrap_or_else(|| config.backoff.delay(attempt, &mut rng));
-        // The delay may come from the network (a custom `Classify` need not cap it), so the
-        // sum is checked: a delay past the end of time is past any deadline too.
-        if deadline.is_some_and(|deadline| {
-            Instant::now()
-                .checked_add(delay)
-                .is_none_or(|resume| resume >= deadline)
-        }) {
-            bump(&stats.deadline_exceeded);
-            return Err(error);
-        }
-        if let Some(budget) = &shared.budget {
-            if !budget.withdraw() {
-                bump(&stats.budget_exhausted);
+        let mut denied = 0u32;
+        loop {
+            if !fits(delay) {
+                if denied > 0 {
+                    bump(&stats.budget_exhausted);
+                    return Err(BudgetExhausted::new(attempt, error).into());
+                }
+                bump(&stats.deadline_exceeded);
                 return Err(error);
             }
+            tracing::debug!(attempt, ?delay, %error, "retrying export");
+            tokio::time::sleep(delay).await;
+            let Some(budget) = &shared.budget else { break };
+            if budget.withdraw() {
+                break;
+            }
+            bump(&stats.budget_denied);
+            denied += 1;
+            // Without a deadline, waiting is bounded by the attempts the session had left.
+            if deadline.is_none() && denied >= config.max_attempts {
+                bump(&stats.budget_exhausted);
+                return Err(BudgetExhausted::new(attempt, error).into());
+            }
+            delay = config
+                .backoff
+                .delay(attempt + denied, &mut rng)
+                .max(Duration::from_millis(10));
         }
-        tracing::debug!(attempt, ?delay, %error, "retrying export");
-        tokio::time::sleep(delay).await;
+        last = Some(error);
         attempt += 1;
         bump(&stats.retries);
     }

@@ -159,6 +159,8 @@ pub struct EndpointStats {
     pub requests: u64,
     /// Whether it is in the rotation now.
     pub available: bool,
+    /// Requests to it that have not finished (a cancelled request counts as finished).
+    pub in_flight: usize,
 }
 
 impl Balancer {
@@ -203,6 +205,7 @@ impl Balancer {
                 url: e.url.clone(),
                 requests: e.requests.load(Ordering::Relaxed),
                 available: e.available(),
+                in_flight: e.in_flight.load(Ordering::Relaxed),
             })
             .collect()
     }
@@ -264,16 +267,17 @@ impl Service<ExportRequest> for Balancer {
         Box::pin(async move {
             let mut last = None;
             for endpoint in candidates.into_iter().take(max) {
-                endpoint.in_flight.fetch_add(1, Ordering::Relaxed);
                 endpoint.requests.fetch_add(1, Ordering::Relaxed);
-                let result = endpoint.service.clone().oneshot(request.clone()).await;
-                endpoint.in_flight.fetch_sub(1, Ordering::Relaxed);
+                let result = {
+                    // Decremented on drop too: a caller's timeout cancels this future.
+                    let _counted = InFlightGuard::new(&endpoint);
+                    endpoint.service.clone().oneshot(request.clone()).await
+                };
                 match result {
                     Ok(outcome) => return Ok(outcome),
                     Err(error) => {
                         let class = otlp_core::classify(error.as_ref());
-                        let timed_out = error.is::<tower::timeout::error::Elapsed>();
-                        if !(class.retryable || class.local || timed_out) {
+                        if !(class.retryable || class.local) {
                             return Err(error);
                         }
                         tracing::debug!(endpoint = %endpoint.url, %error, "trying the next collector");
@@ -285,6 +289,22 @@ impl Service<ExportRequest> for Balancer {
                 Error::new(ErrorKind::Unavailable, "no collector endpoint is known").into()
             }))
         })
+    }
+}
+
+/// Counts a request in its endpoint's `in_flight` for as long as it lives.
+struct InFlightGuard<'a>(&'a Endpoint);
+
+impl<'a> InFlightGuard<'a> {
+    fn new(endpoint: &'a Endpoint) -> Self {
+        endpoint.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard(endpoint)
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
