@@ -29,7 +29,7 @@
 //! # std::fs::remove_dir_all(dir)?;
 //! # Ok::<(), BoxError>(())
 //! # })?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), BoxError>(())
 //! ```
 
 use std::sync::Arc;
