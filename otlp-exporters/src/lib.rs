@@ -32,6 +32,7 @@ mod endpoint_errors;
 mod pipeline;
 mod plaintext;
 mod redacted_debug;
+mod replay;
 pub mod report;
 pub mod self_metrics;
 mod sinks;
