@@ -24,7 +24,7 @@ use otlp_core::{
 };
 use tower::Service;
 
-use crate::endpoint::HttpEndpoints;
+use crate::endpoint::{self, HttpEndpoints};
 use crate::response::{error_message, outcome, parse_retry_after};
 use crate::tls::find_tls_failure;
 use crate::{Compression, Headers, TlsConfig};
@@ -115,7 +115,7 @@ impl HttpTransport {
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("otlp-rust/", env!("CARGO_PKG_VERSION")));
+            .user_agent(endpoint::USER_AGENT);
         if let Some(tls) = &config.tls {
             if let Some(ca) = tls.ca_pem() {
                 let certificates = reqwest::Certificate::from_pem_bundle(ca)

@@ -133,7 +133,9 @@ impl GrpcTransport {
         let mut builder = Endpoint::from_shared(config.endpoint.trim().to_owned())
             .map_err(|e| InvalidSetting::new(SETTING, &config.endpoint, e.to_string()))?
             .connect_timeout(config.connect_timeout)
-            .keep_alive_while_idle(false);
+            .keep_alive_while_idle(false)
+            .user_agent(endpoint::USER_AGENT)
+            .map_err(|e| InvalidSetting::new(SETTING, endpoint::USER_AGENT, e.to_string()))?;
         if let Some(interval) = config.keep_alive_interval {
             builder = builder.http2_keep_alive_interval(interval);
         }
