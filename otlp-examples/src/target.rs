@@ -76,7 +76,7 @@ impl Target {
             .with_env()?
             .with_service_name(service);
         Ok(match self {
-            Target::Embedded(receiver) => builder.with_endpoint(receiver.grpc_endpoint()),
+            Target::Embedded(receiver) => builder.with_endpoint(receiver.http_endpoint()),
             Target::External(_) => builder,
             Target::Collectors(urls, strategy) => builder
                 .with_collectors(urls.clone())

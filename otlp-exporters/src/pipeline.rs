@@ -11,9 +11,7 @@ use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
-use opentelemetry_sdk::metrics::{
-    Instrument, PeriodicReader, SdkMeterProvider, Stream, Temporality,
-};
+use opentelemetry_sdk::metrics::{Instrument, PeriodicReader, SdkMeterProvider, Stream};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData};
 use opentelemetry_sdk::Resource;
@@ -31,14 +29,18 @@ use otlp_reliability::retry::{RetryConfig, RetryStats};
 use otlp_transport::balance::{Resolver, Strategy};
 use otlp_transport::Compression;
 
-use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
-use crate::custom::CustomExporter;
+use crate::config::{
+    BulkheadConfig, ConfigReport, EnvSource, ExporterKind, HistogramAggregation, PipelineConfig,
+    ProcessEnv, Propagator, Protocol, SamplerConfig, Secret, Source, TemporalityPreference,
+};
+use crate::custom::{ConsoleExporter, CustomExporter};
 use crate::sinks::{
     ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, SignalSender,
     SpanSink,
 };
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
+use crate::views::{self, View};
 
 /// Why a pipeline could not be built.
 #[derive(Debug)]
@@ -89,9 +91,6 @@ pub struct PipelineBuilder {
     views: Vec<View>,
     resolver: Option<Arc<dyn Resolver>>,
 }
-
-/// A metrics view: how an instrument's stream is named and aggregated.
-type View = Arc<dyn Fn(&Instrument) -> Option<Stream> + Send + Sync>;
 
 impl std::fmt::Debug for PipelineBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -166,7 +165,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Applies a TOML configuration file.
+    /// Applies a declarative configuration file (the `opentelemetry-configuration` YAML
+    /// schema; `${VAR}` substituted from the process environment).
     pub fn with_config_file(
         mut self,
         path: impl AsRef<std::path::Path>,
@@ -175,7 +175,8 @@ impl PipelineBuilder {
         Ok(self)
     }
 
-    /// Applies the process environment (`OTEL_*`).
+    /// Applies the process environment (`OTEL_*`), or the file `OTEL_CONFIG_FILE` names.
+    /// Invalid variables are warned about and ignored; only a bad file is an error.
     pub fn with_env(self) -> Result<Self, InvalidSetting> {
         self.with_env_from(&ProcessEnv)
     }
@@ -189,19 +190,54 @@ impl PipelineBuilder {
     /// Sets the generic endpoint.
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config.exporter.endpoint = Some(endpoint.into());
-        self
+        self.code("exporter.endpoint")
     }
 
     /// Sets the protocol.
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
         self.config.exporter.protocol = Some(protocol);
+        self.code("exporter.protocol")
+    }
+
+    /// What `signal` is exported with: OTLP (the default), the console, or nothing.
+    pub fn with_exporter_kind(mut self, signal: Signal, kind: ExporterKind) -> Self {
+        self.config.exporters[crate::config::index(signal)] = kind;
+        self.code(&format!("{signal}.exporter"))
+    }
+
+    /// The metric exporter's temporality preference (cumulative, delta, low memory).
+    pub fn with_temporality(mut self, temporality: TemporalityPreference) -> Self {
+        self.config.temporality = temporality;
+        self.code("metrics.temporality_preference")
+    }
+
+    /// The default aggregation of histograms.
+    pub fn with_histogram_aggregation(mut self, aggregation: HistogramAggregation) -> Self {
+        self.config.histogram_aggregation = aggregation;
+        self.code("metrics.default_histogram_aggregation")
+    }
+
+    /// The trace sampler.
+    pub fn with_sampler(mut self, sampler: SamplerConfig) -> Self {
+        self.config.sampler = sampler;
+        self.code("sampler")
+    }
+
+    /// The propagators [`OtlpPipeline::install_global`] installs.
+    pub fn with_propagators(mut self, propagators: Vec<Propagator>) -> Self {
+        self.config.propagators = propagators;
+        self.code("propagators")
+    }
+
+    fn code(mut self, key: &str) -> Self {
+        self.config.provenance.set(key, Source::Code);
         self
     }
 
     /// Sets `service.name`.
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.config.service_name = name.into();
-        self
+        self.code("service.name")
     }
 
     /// Sets `service.version`.
@@ -223,15 +259,14 @@ impl PipelineBuilder {
         value: impl Into<String>,
     ) -> Self {
         self.config
-            .resource_attributes
-            .push((key.into(), value.into()));
+            .set_resource_attribute(KeyValue::new(key.into(), value.into()), Source::Code);
         self
     }
 
     /// Sets the compression.
     pub fn with_compression(mut self, compression: Compression) -> Self {
         self.config.exporter.compression = Some(compression);
-        self
+        self.code("exporter.compression")
     }
 
     /// Adds a header to every export request.
@@ -239,7 +274,7 @@ impl PipelineBuilder {
         let mut headers = self.config.exporter.headers.take().unwrap_or_default();
         headers.insert("builder header", name, value)?;
         self.config.exporter.headers = Some(headers);
-        Ok(self)
+        Ok(self.code("exporter.headers"))
     }
 
     /// Sends `authorization: Bearer <token>`.
@@ -268,13 +303,25 @@ impl PipelineBuilder {
     /// Sets the per-attempt export timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.config.exporter.timeout = Some(timeout);
-        self
+        self.code("exporter.timeout")
     }
 
     /// Sets the batch settings of both spans and logs.
     pub fn with_batch(mut self, batch: BatchConfig) -> Self {
         self.config.span_batch = batch.clone();
         self.config.log_batch = batch;
+        for prefix in ["span_batch", "log_batch"] {
+            for field in [
+                "scheduled_delay",
+                "export_timeout",
+                "max_queue_size",
+                "max_batch_size",
+            ] {
+                self.config
+                    .provenance
+                    .set(format!("{prefix}.{field}"), Source::Code);
+            }
+        }
         self
     }
 
@@ -299,7 +346,7 @@ impl PipelineBuilder {
     /// Sets the metric export interval.
     pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
         self.config.metric_export_interval = interval;
-        self
+        self.code("metrics.export_interval")
     }
 
     /// Serves the health endpoint on `addr`.
@@ -363,6 +410,7 @@ pub struct OtlpPipeline {
     health: HealthRegistry,
     health_addr: Option<SocketAddr>,
     config: PipelineConfig,
+    report: ConfigReport,
     // Declared last: the providers above shut down on drop, and need the runtime to do it.
     runtime: PipelineRuntime,
 }
@@ -405,6 +453,8 @@ impl OtlpPipeline {
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
         let health = HealthRegistry::new();
+        let report = config.report();
+        tracing::info!(target: "otlp_exporters::config", "{report}");
         if config.disabled {
             return Ok(OtlpPipeline {
                 tracer_provider: SdkTracerProvider::builder()
@@ -421,6 +471,7 @@ impl OtlpPipeline {
                 health,
                 health_addr: None,
                 config,
+                report,
                 runtime,
             });
         }
@@ -434,9 +485,14 @@ impl OtlpPipeline {
             _ => None,
         };
         let mut senders = Vec::new();
+        let console: Arc<dyn CustomExporter> = Arc::new(ConsoleExporter::stdout());
         for signal in Signal::ALL {
+            let kind = config.exporter_kind(signal);
             let stack = match &custom {
                 Some(exporter) => stack::custom(signal, exporter, &config, &shared, &breakers)?,
+                None if kind == ExporterKind::Console => {
+                    stack::custom(signal, &console, &config, &shared, &breakers)?
+                }
                 None => stack::build(
                     signal,
                     &config,
@@ -450,7 +506,7 @@ impl OtlpPipeline {
                 route: stack.route,
                 counters: Arc::new(ExportCounters::default()),
                 affinity: stack.affinity,
-                spool: spool.clone(),
+                spool: spool.clone().filter(|_| kind == ExporterKind::Otlp),
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders
@@ -472,31 +528,51 @@ impl OtlpPipeline {
             LogSink(logs.clone()),
             runtime.handle(),
         )?;
-        let tracer_provider = SdkTracerProvider::builder()
+        // The sampler and limits are always set, so that the SDK's own reading of the
+        // environment never overrides a configuration file.
+        let mut tracer_builder = SdkTracerProvider::builder()
             .with_resource(resource.clone())
-            .with_span_processor(BatchSpanProcessor::new(
+            .with_sampler(config.sampler.build())
+            .with_span_limits(config.limits.span_limits());
+        if config.exporter_kind(Signal::Traces) != ExporterKind::None {
+            tracer_builder = tracer_builder.with_span_processor(BatchSpanProcessor::new(
                 span_processor.clone(),
                 config.span_batch.export_timeout,
-            ))
-            .build();
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_resource(resource.clone())
-            .with_log_processor(BatchLogProcessor::new(
+            ));
+        }
+        let tracer_provider = tracer_builder.build();
+        let mut logger_builder = SdkLoggerProvider::builder().with_resource(resource.clone());
+        if config.exporter_kind(Signal::Logs) != ExporterKind::None {
+            logger_builder = logger_builder.with_log_processor(BatchLogProcessor::new(
                 log_processor.clone(),
                 config.log_batch.export_timeout,
-            ))
+            ));
+        }
+        let logger_provider = logger_builder.build();
+        let mut meter_builder = SdkMeterProvider::builder().with_resource(resource.clone());
+        if config.exporter_kind(Signal::Metrics) != ExporterKind::None {
+            let reader = PeriodicReader::builder(OtlpMetricExporter {
+                sender: metrics.clone(),
+                runtime: runtime.handle().clone(),
+                temporality: config.temporality.sdk(),
+            })
+            .with_interval(config.metric_export_interval)
             .build();
-        let reader = PeriodicReader::builder(OtlpMetricExporter {
-            sender: metrics.clone(),
-            runtime: runtime.handle().clone(),
-            temporality: Temporality::Cumulative,
-        })
-        .with_interval(config.metric_export_interval)
-        .build();
-        let mut meter_builder = SdkMeterProvider::builder()
-            .with_resource(resource.clone())
-            .with_reader(reader);
-        for view in views {
+            meter_builder = meter_builder.with_reader(reader);
+        }
+        let mut all_views: Vec<View> = config
+            .views
+            .iter()
+            .cloned()
+            .map(views::from_config)
+            .collect();
+        all_views.extend(views);
+        if let Some(default) =
+            views::default_histogram(config.histogram_aggregation, all_views.clone())
+        {
+            all_views.push(default);
+        }
+        for view in all_views {
             meter_builder =
                 meter_builder.with_view(move |instrument: &Instrument| view(instrument));
         }
@@ -557,6 +633,7 @@ impl OtlpPipeline {
             health,
             health_addr,
             config,
+            report,
             runtime,
         })
     }
@@ -593,20 +670,41 @@ impl OtlpPipeline {
         &self.logger_provider
     }
 
-    /// Installs the tracer and meter providers as the global ones, and the W3C TraceContext +
-    /// Baggage propagator.
+    /// Installs the tracer and meter providers as the global ones, and the configured
+    /// propagators (default W3C TraceContext + Baggage; `OTEL_PROPAGATORS`).
     pub fn install_global(&self) {
         opentelemetry::global::set_tracer_provider(self.tracer_provider.clone());
         opentelemetry::global::set_meter_provider(self.meter_provider.clone());
-        opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-            Box::new(TraceContextPropagator::new()),
-            Box::new(BaggagePropagator::new()),
-        ]));
+        opentelemetry::global::set_text_map_propagator(self.propagator());
+    }
+
+    /// The configured propagators as one composite propagator.
+    pub fn propagator(&self) -> TextMapCompositePropagator {
+        TextMapCompositePropagator::new(
+            self.config
+                .propagators
+                .iter()
+                .map(
+                    |p| -> Box<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync> {
+                        match p {
+                            Propagator::TraceContext => Box::new(TraceContextPropagator::new()),
+                            Propagator::Baggage => Box::new(BaggagePropagator::new()),
+                        }
+                    },
+                )
+                .collect(),
+        )
     }
 
     /// The settings the pipeline runs with.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// The configuration in effect, value by value with where each came from, and every
+    /// warning; logged once at `info` when the pipeline started. Secrets are redacted.
+    pub fn config_report(&self) -> &ConfigReport {
+        &self.report
     }
 
     /// The health registry (breakers, queues); add checks of your own to it.
@@ -719,7 +817,7 @@ impl OtlpPipeline {
         self.exporting.as_ref().map(|e| OtlpMetricExporter {
             sender: e.senders[1].clone(),
             runtime: self.runtime.handle().clone(),
-            temporality: Temporality::Cumulative,
+            temporality: self.config.temporality.sdk(),
         })
     }
 
@@ -822,12 +920,7 @@ fn resource(config: &PipelineConfig) -> Resource {
             environment.clone(),
         ));
     }
-    attributes.extend(
-        config
-            .resource_attributes
-            .iter()
-            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-    );
+    attributes.extend(config.resource_attributes.iter().cloned());
     Resource::builder_empty()
         .with_service_name(config.service_name.clone())
         .with_attributes(attributes)

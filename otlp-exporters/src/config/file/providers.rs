@@ -1,0 +1,480 @@
+//! `tracer_provider`, `meter_provider` and `logger_provider` of the file: one processor (or
+//! periodic reader) per signal, its exporter, the sampler, limits and views.
+
+use opentelemetry_sdk::metrics::Aggregation;
+use otlp_core::{InvalidSetting, Signal};
+
+use super::node::Node;
+use super::{exporter, Reading};
+use crate::config::sdk::{ExemplarFilter, SamplerConfig, ViewConfig};
+
+/// Reads `tracer_provider`; returns whether the provider exports (it is present).
+pub(super) fn tracer(r: &mut Reading<'_>, node: &Node<'_>) -> Result<bool, InvalidSetting> {
+    for (key, value) in node.entries(
+        &["processors", "limits", "sampler", "id_generator"],
+        &mut r.warnings,
+    )? {
+        match key {
+            "processors" => processors(r, &value, Signal::Traces)?,
+            "limits" => {
+                for (key, limit) in value.entries(
+                    &[
+                        "attribute_value_length_limit",
+                        "attribute_count_limit",
+                        "event_count_limit",
+                        "link_count_limit",
+                        "event_attribute_count_limit",
+                        "link_attribute_count_limit",
+                    ],
+                    &mut r.warnings,
+                )? {
+                    let n = limit.number::<u32>(0)?;
+                    let limits = &mut r.config.limits;
+                    let (field, name) = match key {
+                        "attribute_value_length_limit" => (
+                            &mut limits.span_attribute_value_length,
+                            "span_attribute_value_length",
+                        ),
+                        "attribute_count_limit" => {
+                            (&mut limits.span_attribute_count, "span_attribute_count")
+                        }
+                        "event_count_limit" => (&mut limits.span_event_count, "span_event_count"),
+                        "link_count_limit" => (&mut limits.span_link_count, "span_link_count"),
+                        "event_attribute_count_limit" => {
+                            (&mut limits.event_attribute_count, "event_attribute_count")
+                        }
+                        _ => (&mut limits.link_attribute_count, "link_attribute_count"),
+                    };
+                    *field = n;
+                    r.mark(format!("limits.{name}"));
+                }
+            }
+            "sampler" => {
+                if let Some(sampler) = sampler(r, &value)? {
+                    r.config.sampler = sampler;
+                    r.mark("sampler");
+                }
+            }
+            _ => {
+                // id_generator: only the SDK's random ids exist.
+                let entries = value.entries(&["random"], &mut r.warnings)?;
+                let _ = entries;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Reads `logger_provider`.
+pub(super) fn logger(r: &mut Reading<'_>, node: &Node<'_>) -> Result<bool, InvalidSetting> {
+    for (key, value) in node.entries(&["processors", "limits"], &mut r.warnings)? {
+        if key == "processors" {
+            processors(r, &value, Signal::Logs)?;
+            continue;
+        }
+        for (key, limit) in value.entries(
+            &["attribute_value_length_limit", "attribute_count_limit"],
+            &mut r.warnings,
+        )? {
+            let n = limit.number::<u32>(0)?;
+            if key == "attribute_count_limit" {
+                r.config.limits.log_record_attribute_count = n;
+                r.mark("limits.log_record_attribute_count");
+            } else {
+                r.config.limits.log_record_attribute_value_length = n;
+                r.mark("limits.log_record_attribute_value_length");
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The single processor of traces or logs.
+fn processors(r: &mut Reading<'_>, node: &Node<'_>, signal: Signal) -> Result<(), InvalidSetting> {
+    let items = node.list()?;
+    if let Some(extra) = items.get(1) {
+        return Err(extra.error("this pipeline runs one processor per signal"));
+    }
+    let Some(item) = items.first() else {
+        r.config.exporters[crate::config::index(signal)] = crate::config::ExporterKind::None;
+        r.mark(format!("{signal}.exporter"));
+        return Ok(());
+    };
+    let entries = item.entries(&["batch", "simple"], &mut r.warnings)?;
+    let [(kind, processor)] = entries.as_slice() else {
+        return Err(item.error("expected exactly one of batch or simple"));
+    };
+    let prefix = if signal == Signal::Traces {
+        "span_batch"
+    } else {
+        "log_batch"
+    };
+    let known: &[&str] = if *kind == "batch" {
+        &[
+            "schedule_delay",
+            "export_timeout",
+            "max_queue_size",
+            "max_export_batch_size",
+            "exporter",
+        ]
+    } else {
+        &["exporter"]
+    };
+    let mut exporter_node = None;
+    for (key, value) in processor.entries(known, &mut r.warnings)? {
+        let batch = if signal == Signal::Traces {
+            &mut r.config.span_batch
+        } else {
+            &mut r.config.log_batch
+        };
+        let field = match key {
+            "schedule_delay" => value.millis(false)?.map(|d| batch.scheduled_delay = d),
+            "export_timeout" => value.millis(true)?.map(|d| batch.export_timeout = d),
+            "max_queue_size" => value.number(1)?.map(|n| batch.max_queue_size = n),
+            "max_export_batch_size" => value.number(1)?.map(|n| batch.max_batch_size = n),
+            _ => {
+                exporter_node = Some(value);
+                continue;
+            }
+        };
+        if field.is_some() {
+            let name = match key {
+                "schedule_delay" => "scheduled_delay",
+                "max_export_batch_size" => "max_batch_size",
+                other => other,
+            };
+            r.mark(format!("{prefix}.{name}"));
+        }
+    }
+    let batch = if signal == Signal::Traces {
+        &mut r.config.span_batch
+    } else {
+        &mut r.config.log_batch
+    };
+    if *kind == "simple" {
+        // A simple processor exports each item as it ends: a batch of one leaves at once.
+        batch.max_batch_size = 1;
+        r.mark(format!("{prefix}.max_batch_size"));
+    }
+    let batch = if signal == Signal::Traces {
+        &r.config.span_batch
+    } else {
+        &r.config.log_batch
+    };
+    batch.validate().map_err(|e| {
+        processor.error(format!(
+            "{} {:?}: {}",
+            e.setting(),
+            e.value().unwrap_or_default(),
+            e.reason()
+        ))
+    })?;
+    match exporter_node {
+        Some(node) => exporter::read(r, &node, signal),
+        None => Err(processor.error("an exporter is required")),
+    }
+}
+
+/// A sampler; `None` for one of the schema's `/development` samplers (warned about).
+fn sampler(r: &mut Reading<'_>, node: &Node<'_>) -> Result<Option<SamplerConfig>, InvalidSetting> {
+    let entries = node.entries(
+        &[
+            "always_on",
+            "always_off",
+            "trace_id_ratio_based",
+            "parent_based",
+        ],
+        &mut r.warnings,
+    )?;
+    let [(kind, value)] = entries.as_slice() else {
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        return Err(node.error("expected exactly one sampler"));
+    };
+    Ok(Some(match *kind {
+        "always_on" => SamplerConfig::AlwaysOn,
+        "always_off" => SamplerConfig::AlwaysOff,
+        "trace_id_ratio_based" => {
+            let mut ratio = 1.0;
+            for (_, n) in value.entries(&["ratio"], &mut r.warnings)? {
+                if let Some(x) = n.float()? {
+                    if !(0.0..=1.0).contains(&x) {
+                        return Err(n.error("expected a ratio from 0 to 1"));
+                    }
+                    ratio = x;
+                }
+            }
+            SamplerConfig::TraceIdRatio(ratio)
+        }
+        _ => {
+            let mut root = SamplerConfig::AlwaysOn;
+            let mut delegates: [Option<Box<SamplerConfig>>; 4] = Default::default();
+            let names = [
+                "remote_parent_sampled",
+                "remote_parent_not_sampled",
+                "local_parent_sampled",
+                "local_parent_not_sampled",
+            ];
+            let mut known = vec!["root"];
+            known.extend(names);
+            for (key, n) in value.entries(&known, &mut r.warnings)? {
+                let Some(s) = sampler(r, &n)? else { continue };
+                match names.iter().position(|name| *name == key) {
+                    Some(i) => delegates[i] = Some(Box::new(s)),
+                    None => root = s,
+                }
+            }
+            let [remote_parent_sampled, remote_parent_not_sampled, local_parent_sampled, local_parent_not_sampled] =
+                delegates;
+            SamplerConfig::ParentBased {
+                root: Box::new(root),
+                remote_parent_sampled,
+                remote_parent_not_sampled,
+                local_parent_sampled,
+                local_parent_not_sampled,
+            }
+        }
+    }))
+}
+
+/// Reads `meter_provider`.
+pub(super) fn meter(r: &mut Reading<'_>, node: &Node<'_>) -> Result<bool, InvalidSetting> {
+    for (key, value) in node.entries(&["readers", "views", "exemplar_filter"], &mut r.warnings)? {
+        match key {
+            "readers" => readers(r, &value)?,
+            "views" => {
+                for item in value.list()? {
+                    let view = view(r, &item)?;
+                    r.config.views.push(view);
+                }
+                r.mark("metrics.views");
+            }
+            _ => {
+                if let Some(filter) = value.choice(&[
+                    ("trace_based", ExemplarFilter::TraceBased),
+                    ("always_on", ExemplarFilter::AlwaysOn),
+                    ("always_off", ExemplarFilter::AlwaysOff),
+                ])? {
+                    r.config.exemplar_filter = filter;
+                    r.mark("metrics.exemplar_filter");
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+fn readers(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
+    let items = node.list()?;
+    if let Some(extra) = items.get(1) {
+        return Err(extra.error("this pipeline runs one metric reader"));
+    }
+    let Some(item) = items.first() else {
+        r.config.exporters[1] = crate::config::ExporterKind::None;
+        r.mark("metrics.exporter");
+        return Ok(());
+    };
+    let entries = item.entries(&["periodic", "pull"], &mut r.warnings)?;
+    let [(kind, reader)] = entries.as_slice() else {
+        return Err(item.error("expected exactly one of periodic or pull"));
+    };
+    if *kind == "pull" {
+        return Err(reader.error("pull readers (Prometheus) are not available; use periodic"));
+    }
+    let mut exporter_node = None;
+    for (key, value) in reader.entries(
+        &["interval", "timeout", "exporter", "cardinality_limits"],
+        &mut r.warnings,
+    )? {
+        match key {
+            "interval" => {
+                if let Some(d) = value.millis(false)? {
+                    r.config.metric_export_interval = d;
+                    r.mark("metrics.export_interval");
+                }
+            }
+            "timeout" => {
+                if let Some(d) = value.millis(true)? {
+                    r.config.metric_export_timeout = d;
+                    r.mark("metrics.export_timeout");
+                }
+            }
+            "exporter" => exporter_node = Some(value),
+            _ => {
+                if !value.is_null() {
+                    r.warnings.warn(format!(
+                        "{}: per-kind cardinality limits are not applied; use a view's aggregation_cardinality_limit",
+                        value.path()
+                    ));
+                }
+            }
+        }
+    }
+    match exporter_node {
+        Some(node) => exporter::read(r, &node, Signal::Metrics),
+        None => Err(reader.error("an exporter is required")),
+    }
+}
+
+fn view(r: &mut Reading<'_>, node: &Node<'_>) -> Result<ViewConfig, InvalidSetting> {
+    let mut view = ViewConfig::default();
+    for (key, part) in node.entries(&["selector", "stream"], &mut r.warnings)? {
+        if key == "selector" {
+            for (key, value) in part.entries(
+                &[
+                    "instrument_name",
+                    "instrument_type",
+                    "unit",
+                    "meter_name",
+                    "meter_version",
+                    "meter_schema_url",
+                ],
+                &mut r.warnings,
+            )? {
+                let text = value.string()?;
+                match key {
+                    "instrument_name" => view.instrument_name = text,
+                    "instrument_type" => {
+                        if let Some(kind) = &text {
+                            if !INSTRUMENT_TYPES.contains(&kind.as_str()) {
+                                return Err(value.error(format!(
+                                    "expected one of {}",
+                                    INSTRUMENT_TYPES.join(", ")
+                                )));
+                            }
+                        }
+                        view.instrument_type = text;
+                    }
+                    "unit" => view.unit = text,
+                    "meter_name" => view.meter_name = text,
+                    "meter_version" => view.meter_version = text,
+                    _ => view.meter_schema_url = text,
+                }
+            }
+            continue;
+        }
+        for (key, value) in part.entries(
+            &[
+                "name",
+                "description",
+                "aggregation",
+                "aggregation_cardinality_limit",
+                "attribute_keys",
+            ],
+            &mut r.warnings,
+        )? {
+            match key {
+                "name" => view.name = value.string()?,
+                "description" => view.description = value.string()?,
+                "aggregation" => view.aggregation = aggregation(r, &value)?,
+                "aggregation_cardinality_limit" => view.cardinality_limit = value.number(1)?,
+                _ => {
+                    if !value.is_null() {
+                        return Err(value.error(
+                            "attribute_keys are not available in the SDK (0.33) without its unstable views feature",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(view)
+}
+
+const INSTRUMENT_TYPES: [&str; 7] = [
+    "counter",
+    "gauge",
+    "histogram",
+    "observable_counter",
+    "observable_gauge",
+    "observable_up_down_counter",
+    "up_down_counter",
+];
+
+fn aggregation(
+    r: &mut Reading<'_>,
+    node: &Node<'_>,
+) -> Result<Option<Aggregation>, InvalidSetting> {
+    let entries = node.entries(
+        &[
+            "default",
+            "drop",
+            "sum",
+            "last_value",
+            "explicit_bucket_histogram",
+            "base2_exponential_bucket_histogram",
+        ],
+        &mut r.warnings,
+    )?;
+    let [(kind, value)] = entries.as_slice() else {
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        return Err(node.error("expected exactly one aggregation"));
+    };
+    Ok(Some(match *kind {
+        "default" => Aggregation::Default,
+        "drop" => Aggregation::Drop,
+        "sum" => Aggregation::Sum,
+        "last_value" => Aggregation::LastValue,
+        "explicit_bucket_histogram" => {
+            let mut boundaries = vec![
+                0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0,
+                5000.0, 7500.0, 10000.0,
+            ];
+            let mut record_min_max = true;
+            for (key, n) in value.entries(&["boundaries", "record_min_max"], &mut r.warnings)? {
+                if key == "boundaries" {
+                    boundaries = n
+                        .list()?
+                        .iter()
+                        .map(|b| b.float()?.ok_or_else(|| b.error("expected a number")))
+                        .collect::<Result<_, _>>()?;
+                    if boundaries.windows(2).any(|w| w[0] >= w[1]) {
+                        return Err(n.error("boundaries must increase"));
+                    }
+                } else if let Some(b) = n.boolean()? {
+                    record_min_max = b;
+                }
+            }
+            Aggregation::ExplicitBucketHistogram {
+                boundaries,
+                record_min_max,
+            }
+        }
+        _ => {
+            let (mut max_size, mut max_scale, mut record_min_max) = (160u32, 20i8, true);
+            for (key, n) in value.entries(
+                &["max_scale", "max_size", "record_min_max"],
+                &mut r.warnings,
+            )? {
+                match key {
+                    "max_scale" => {
+                        if let Some(scale) = n.integer(-10)? {
+                            if scale > 20 {
+                                return Err(n.error("must be from -10 to 20"));
+                            }
+                            max_scale = i8::try_from(scale).unwrap_or(20);
+                        }
+                    }
+                    "max_size" => {
+                        if let Some(size) = n.number::<u32>(2)? {
+                            max_size = size;
+                        }
+                    }
+                    _ => {
+                        if let Some(b) = n.boolean()? {
+                            record_min_max = b;
+                        }
+                    }
+                }
+            }
+            Aggregation::Base2ExponentialHistogram {
+                max_size,
+                max_scale,
+                record_min_max,
+            }
+        }
+    }))
+}
