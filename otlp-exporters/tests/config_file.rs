@@ -397,3 +397,110 @@ fn bad_files_name_the_path_and_the_value() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_alone_configures_delivery() {
+    use opentelemetry::trace::Tracer as _;
+    use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+    let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("otlp-file-delivery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("otel.yaml");
+    let endpoint = receiver.http_endpoint();
+    std::fs::write(
+        &path,
+        format!(
+            r#"file_format: "1.1"
+resource:
+  attributes:
+    - name: service.name
+      value: from-the-file
+tracer_provider:
+  processors:
+    - batch:
+        schedule_delay: 50
+        max_export_batch_size: 3
+        exporter:
+          otlp_http:
+            endpoint: {endpoint}/v1/traces
+            compression: gzip
+            headers:
+              - name: x-tenant
+                value: acme
+meter_provider:
+  readers:
+    - periodic:
+        interval: 3600000
+        exporter:
+          otlp_http:
+            endpoint: {endpoint}/v1/metrics
+            temporality_preference: delta
+"#
+        ),
+    )
+    .unwrap();
+    let env: HashMap<&str, &str> = [("OTEL_CONFIG_FILE", path.to_str().unwrap())]
+        .into_iter()
+        .collect();
+    let pipeline = otlp_exporters::OtlpPipeline::builder()
+        .with_env_from(&env)
+        .unwrap()
+        .build()
+        .unwrap();
+    let tracer = pipeline.tracer("file");
+    for i in 0..7 {
+        tracer.in_span(format!("span-{i}"), |_| {});
+    }
+    pipeline
+        .meter("file")
+        .u64_counter("hits")
+        .build()
+        .add(2, &[]);
+    assert!(pipeline.shutdown(Duration::from_secs(10)).completed);
+    let received = receiver.received();
+    let traces: Vec<_> = received
+        .iter()
+        .filter_map(|r| match &r.payload {
+            Payload::Traces(request) => Some((r, request)),
+            _ => None,
+        })
+        .collect();
+    let spans: usize = traces
+        .iter()
+        .map(|(_, t)| t.resource_spans[0].scope_spans[0].spans.len())
+        .sum();
+    assert_eq!(spans, 7);
+    for (r, request) in &traces {
+        assert!(
+            request.resource_spans[0].scope_spans[0].spans.len() <= 3,
+            "batch size"
+        );
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+        assert_eq!(r.headers.get("x-tenant").unwrap(), "acme");
+        let resource = request.resource_spans[0].resource.as_ref().unwrap();
+        assert!(format!("{resource:?}").contains("from-the-file"));
+    }
+    let temporality: Vec<i32> = received
+        .iter()
+        .filter_map(|r| match &r.payload {
+            Payload::Metrics(request) => Some(request.clone()),
+            _ => None,
+        })
+        .flat_map(|m| m.resource_metrics)
+        .flat_map(|r| r.scope_metrics)
+        .flat_map(|s| s.metrics)
+        .filter_map(|m| match m.data {
+            Some(otlp_core::proto::metrics::v1::metric::Data::Sum(sum)) => {
+                Some(sum.aggregation_temporality)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(temporality, vec![1], "delta, as the file says");
+    assert_eq!(
+        receiver.counts().log_records,
+        0,
+        "no logger_provider in the file: logs are not exported"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
