@@ -228,6 +228,7 @@ fn demos() -> Result<(), String> {
 /// `OTEL_CONFIG_FILE` the report names the file and its values come from it.
 fn print_config() -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let root = workspace_root();
     let file = "otlp-examples/config/otel-sdk-config.yaml";
     for (demo, config_file) in DEMOS
         .iter()
@@ -237,6 +238,7 @@ fn print_config() -> Result<(), String> {
     {
         let mut command = Command::new(&cargo);
         command
+            .current_dir(&root)
             .args([
                 "run",
                 "-q",
