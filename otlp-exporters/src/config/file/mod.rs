@@ -13,6 +13,7 @@ mod exporter;
 mod node;
 mod providers;
 mod substitute;
+mod views;
 
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use otlp_core::InvalidSetting;
