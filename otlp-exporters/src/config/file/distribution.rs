@@ -39,10 +39,8 @@ pub(super) fn read(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSe
         if name == NAME {
             ours(r, &child)?;
         } else {
-            r.warnings.warn(format!(
-                "{}: settings of another distribution; ignored",
-                child.path()
-            ));
+            r.warnings
+                .warn(child.warning("settings of another distribution; ignored"));
         }
     }
     Ok(())

@@ -195,10 +195,9 @@ fn resource(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> 
                 }
             }
             "schema_url" if value.string()?.is_some() => {
-                r.warnings.warn(format!(
-                    "{}: the resource schema URL is not sent by this pipeline; ignored",
-                    value.path()
-                ));
+                r.warnings.warn(
+                    value.warning("the resource schema URL is not sent by this pipeline; ignored"),
+                );
             }
             _ => {}
         }

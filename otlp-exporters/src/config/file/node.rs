@@ -48,6 +48,11 @@ impl<'a> Node<'a> {
         InvalidSetting::secret(format!("{}: {}", self.origin, self.path), reason)
     }
 
+    /// A warning about this node: the file, the path, and what happens.
+    pub(crate) fn warning(&self, what: &str) -> String {
+        format!("{}: {}: {what}", self.origin, self.path)
+    }
+
     /// Absent and `null` both count as unset, as the schema says.
     pub(crate) fn is_null(&self) -> bool {
         matches!(self.yaml, Yaml::Null | Yaml::BadValue)

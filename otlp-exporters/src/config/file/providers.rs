@@ -302,9 +302,8 @@ fn readers(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "exporter" => exporter_node = Some(value),
             _ => {
                 if !value.is_null() {
-                    r.warnings.warn(format!(
-                        "{}: per-kind cardinality limits are not applied; use a view's aggregation_cardinality_limit",
-                        value.path()
+                    r.warnings.warn(value.warning(
+                        "per-kind cardinality limits are not applied; use a view's aggregation_cardinality_limit",
                     ));
                 }
             }
