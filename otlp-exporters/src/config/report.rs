@@ -212,7 +212,15 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
         add(key, show(value));
     }
     add("connect_timeout", duration(config.connect_timeout));
-    add("balance", format!("{:?}", config.balance));
+    add(
+        "balance",
+        match config.balance {
+            otlp_transport::balance::Strategy::RoundRobin => "round-robin",
+            otlp_transport::balance::Strategy::LeastLoaded => "least-loaded",
+            otlp_transport::balance::Strategy::TraceId => "trace-id",
+        }
+        .to_owned(),
+    );
     add(
         "log_format",
         format!("{:?}", config.log_format).to_ascii_lowercase(),
