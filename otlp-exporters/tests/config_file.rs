@@ -359,7 +359,6 @@ fn bad_files_name_the_path_and_the_value() {
         (exporter("            tls:\n              ca_file: /nonexistent/ca.pem\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.tls.ca_file", "/nonexistent/ca.pem"),
         (exporter("            unknown_key: 1\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.unknown_key", "unknown_key"),
         ("file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: 0\n        exporter: {console: }\n".to_owned(), "tracer_provider.processors[0].batch.max_queue_size", "0"),
-        ("file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: 10\n        max_export_batch_size: 20\n        exporter: {console: }\n".to_owned(), "tracer_provider.processors[0].batch", "20"),
         ("file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - simple: {exporter: {console: }}\n    - simple: {exporter: {console: }}\n".to_owned(), "tracer_provider.processors[1]", "a mapping"),
         ("file_format: \"1.0\"\ntracer_provider:\n  sampler:\n    trace_id_ratio_based: {ratio: 1.5}\n  processors: []\n".to_owned(), "tracer_provider.sampler.trace_id_ratio_based.ratio", "1.5"),
         ("file_format: \"1.0\"\nmeter_provider:\n  readers:\n    - periodic:\n        exporter:\n          otlp_http:\n            temporality_preference: weekly\n".to_owned(), "meter_provider.readers[0].periodic.exporter.otlp_http.temporality_preference", "weekly"),
@@ -503,4 +502,76 @@ meter_provider:
         "no logger_provider in the file: logs are not exported"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The schema repository's own example files, 1.0 and 1.1, copied unchanged.
+fn schema_example(name: &str, version: &str) -> String {
+    let path = format!(
+        "{}/tests/schema_examples/{name}-{version}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn the_schema_repositorys_examples_parse() {
+    for version in ["1.0.0", "1.1.0"] {
+        let config = apply(&schema_example("otel-sdk-config", version), &[]).unwrap();
+        assert!(config.provenance.warnings().is_empty(), "{version}");
+        for signal in Signal::ALL {
+            let resolved = config.resolve(signal).unwrap();
+            assert_eq!(
+                resolved.endpoint,
+                format!("http://localhost:4318/v1/{signal}"),
+                "{version}"
+            );
+            assert_eq!(
+                (resolved.compression, resolved.timeout),
+                (Compression::Gzip, Duration::from_secs(10))
+            );
+        }
+        assert_eq!(config.span_batch.scheduled_delay, Duration::from_secs(5));
+        assert_eq!(config.log_batch.scheduled_delay, Duration::from_secs(1));
+        assert_eq!(config.temporality, TemporalityPreference::Cumulative);
+        assert_eq!(config.limits.span_limits().max_links_per_span, 128);
+
+        let migration = apply(
+            &schema_example("otel-sdk-migration-config", version),
+            &[
+                ("OTEL_SERVICE_NAME", "from-env"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=k"),
+                ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta"),
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "99"),
+                ("OTEL_PROPAGATORS", "baggage"),
+                ("OTEL_SDK_DISABLED", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(migration.service_name, "from-env", "{version}");
+        let traces = migration.resolve(Signal::Traces).unwrap();
+        assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(traces.headers.get("api-key").unwrap(), "k");
+        assert_eq!(migration.temporality, TemporalityPreference::Delta);
+        assert_eq!(migration.span_batch.max_queue_size, 99);
+        assert_eq!(
+            migration.span_batch.max_batch_size, 99,
+            "the batch is capped at the queue"
+        );
+        assert!(migration
+            .provenance
+            .warnings()
+            .iter()
+            .any(|w| w.contains("max_export_batch_size 512")));
+        assert_eq!(migration.propagators, vec![Propagator::Baggage]);
+
+        let started = apply(&schema_example("otel-getting-started", version), &[]).unwrap();
+        assert_eq!(
+            started.provenance.warnings().len(),
+            1,
+            "resource.detection/development: {:?}",
+            started.provenance.warnings()
+        );
+        assert_eq!(started.exporters, [ExporterKind::Otlp; 3]);
+    }
 }

@@ -153,6 +153,18 @@ fn processors(r: &mut Reading<'_>, node: &Node<'_>, signal: Signal) -> Result<()
     if *kind == "simple" {
         // A simple processor exports each item as it ends: a batch of one leaves at once.
         batch.max_batch_size = 1;
+    }
+    let (size, queue) = (batch.max_batch_size, batch.max_queue_size);
+    if size > queue {
+        // As the specification's batch processor (and the other SDKs) do: the batch is capped
+        // at the queue, with a warning, rather than the file refused.
+        batch.max_batch_size = queue;
+        let warning = processor.warning(&format!(
+            "max_export_batch_size {size} exceeds max_queue_size {queue}; using {queue}"
+        ));
+        r.warnings.warn(warning);
+    }
+    if *kind == "simple" {
         r.mark(format!("{prefix}.max_batch_size"));
     }
     let batch = if signal == Signal::Traces {
