@@ -1,5 +1,6 @@
-//! The config parser: any text as a TOML file, and as header and protocol values, must give
-//! settings or an error naming the setting, never a panic.
+//! The config parser: any text as a declarative configuration file (YAML, with `${VAR}`
+//! substitution), and as header and protocol values, must give settings or an error naming
+//! the setting, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut config = PipelineConfig::default();
-    let _ = config.apply_toml(text, "fuzz.toml");
+    let env: std::collections::HashMap<&str, &str> = [("SET", "1")].into_iter().collect();
+    let _ = config.apply_yaml(text, "fuzz.yaml", &env);
     let _ = parse_headers("OTEL_EXPORTER_OTLP_HEADERS", text);
     let _ = parse_protocol("OTEL_EXPORTER_OTLP_PROTOCOL", text);
 });

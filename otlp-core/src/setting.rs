@@ -42,6 +42,11 @@ impl InvalidSetting {
         &self.setting
     }
 
+    /// Why the value cannot be used.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
     /// The offending value, or `None` when it was secret.
     pub fn value(&self) -> Option<&str> {
         self.value.as_deref()

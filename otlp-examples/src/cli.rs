@@ -1,4 +1,5 @@
-//! The demos' small command line: `--quick`, `--help`, and `--name value` options.
+//! The demos' small command line: `--quick`, `--help`, `--print-config`, and `--name value`
+//! options.
 
 use std::collections::HashMap;
 
@@ -7,6 +8,8 @@ use std::collections::HashMap;
 pub struct Args {
     /// `--quick`: a short run for CI smoke tests.
     pub quick: bool,
+    /// `--print-config`: print the configuration in effect and exit.
+    pub print_config: bool,
     options: HashMap<String, String>,
 }
 
@@ -23,6 +26,7 @@ impl Args {
                     std::process::exit(0);
                 }
                 "--quick" => args.quick = true,
+                "--print-config" => args.print_config = true,
                 flag if flag.starts_with("--") && known_options.contains(&&flag[2..]) => {
                     let Some(value) = iter.next() else {
                         eprintln!("error: {flag} needs a value\n\n{usage}");
@@ -37,6 +41,16 @@ impl Args {
             }
         }
         args
+    }
+
+    /// With `--print-config`: prints the pipeline's configuration report (every value in
+    /// effect, where it came from, every warning; secrets redacted) and returns true, so that
+    /// the demo stops there.
+    pub fn print_config(&self, pipeline: &otlp_exporters::OtlpPipeline) -> bool {
+        if self.print_config {
+            println!("{}", pipeline.config_report());
+        }
+        self.print_config
     }
 
     /// The value of `--name`, if given.

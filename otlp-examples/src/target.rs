@@ -15,7 +15,8 @@ pub enum Target {
     Collectors(Vec<String>, otlp_transport::balance::Strategy),
 }
 
-const ENDPOINT_VARIABLES: [&str; 4] = [
+const ENDPOINT_VARIABLES: [&str; 5] = [
+    "OTEL_CONFIG_FILE",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
@@ -23,7 +24,8 @@ const ENDPOINT_VARIABLES: [&str; 4] = [
 ];
 
 impl Target {
-    /// An external collector when an endpoint variable is set, the embedded receiver otherwise.
+    /// An external collector when an endpoint variable or `OTEL_CONFIG_FILE` is set, the
+    /// embedded receiver otherwise.
     pub async fn from_env() -> std::io::Result<Target> {
         for variable in ENDPOINT_VARIABLES {
             if let Some(value) = std::env::var(variable)
@@ -76,7 +78,7 @@ impl Target {
             .with_env()?
             .with_service_name(service);
         Ok(match self {
-            Target::Embedded(receiver) => builder.with_endpoint(receiver.grpc_endpoint()),
+            Target::Embedded(receiver) => builder.with_endpoint(receiver.http_endpoint()),
             Target::External(_) => builder,
             Target::Collectors(urls, strategy) => builder
                 .with_collectors(urls.clone())

@@ -501,6 +501,7 @@ fn outage_memory(
     let queue = 2048;
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(endpoint)
+        .with_protocol(otlp_exporters::Protocol::Grpc)
         .with_batch(BatchConfig::default().with_max_queue_size(queue))
         .build()
         .expect("pipeline");

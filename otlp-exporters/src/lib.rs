@@ -3,8 +3,9 @@
 //!
 //! [`OtlpPipeline::builder`] configures everything (endpoint, protocol, compression, TLS,
 //! headers and token, batching, retry, circuit breaker, bulkhead, timeouts, health endpoint)
-//! from code, a TOML file and the standard `OTEL_*` environment variables
-//! ([`config`] says how they combine). The handle gives tracers, meters, the logger provider,
+//! from code, the OpenTelemetry declarative configuration file (`OTEL_CONFIG_FILE`) and the
+//! standard `OTEL_*` environment variables ([`config`] says how they combine, and
+//! [`OtlpPipeline::config_report`] what is in effect). The handle gives tracers, meters, the logger provider,
 //! flush and shutdown with deadlines, health and [`PipelineStats`].
 //!
 //! ```
@@ -16,7 +17,7 @@
 //!
 //! let receiver = Receiver::start(ReceiverConfig::default()).await?;
 //! let pipeline = OtlpPipeline::builder()
-//!     .with_endpoint(receiver.grpc_endpoint())
+//!     .with_endpoint(receiver.http_endpoint())
 //!     .with_service_name("checkout")
 //!     .build()?;
 //! pipeline.tracer("checkout").in_span("place-order", |_| {});
@@ -38,6 +39,7 @@ pub mod self_metrics;
 mod sinks;
 mod stack;
 mod stats;
+mod views;
 
 pub use config::{PipelineConfig, Protocol};
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};

@@ -11,9 +11,7 @@ use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
-use opentelemetry_sdk::metrics::{
-    Instrument, PeriodicReader, SdkMeterProvider, Stream, Temporality,
-};
+use opentelemetry_sdk::metrics::{Instrument, PeriodicReader, SdkMeterProvider, Stream};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData};
 use opentelemetry_sdk::Resource;
@@ -35,8 +33,11 @@ use otlp_transport::Compression;
 use tower::util::BoxCloneSyncService;
 use tower::Layer as _;
 
-use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
-use crate::custom::CustomExporter;
+use crate::config::{
+    BulkheadConfig, ConfigReport, EnvSource, ExporterKind, HistogramAggregation, PipelineConfig,
+    ProcessEnv, Propagator, Protocol, SamplerConfig, Secret, Source, TemporalityPreference,
+};
+use crate::custom::{ConsoleExporter, CustomExporter};
 use crate::endpoint_errors::EndpointErrors;
 use crate::plaintext::PlaintextCredentials;
 use crate::replay::{ReplayRoute, SpoolReplay};
@@ -47,6 +48,7 @@ use crate::sinks::{
 };
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
+use crate::views::{self, View};
 
 /// Why a pipeline could not be built.
 #[derive(Debug)]
@@ -99,9 +101,6 @@ pub struct PipelineBuilder {
     health_token: Option<Secret>,
     plaintext_credentials: PlaintextCredentials,
 }
-
-/// A metrics view: how an instrument's stream is named and aggregated.
-type View = Arc<dyn Fn(&Instrument) -> Option<Stream> + Send + Sync>;
 
 impl std::fmt::Debug for PipelineBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -178,7 +177,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Applies a TOML configuration file.
+    /// Applies a declarative configuration file (the `opentelemetry-configuration` YAML
+    /// schema; `${VAR}` substituted from the process environment).
     pub fn with_config_file(
         mut self,
         path: impl AsRef<std::path::Path>,
@@ -187,7 +187,8 @@ impl PipelineBuilder {
         Ok(self)
     }
 
-    /// Applies the process environment (`OTEL_*`).
+    /// Applies the process environment (`OTEL_*`), or the file `OTEL_CONFIG_FILE` names.
+    /// Invalid variables are warned about and ignored; only a bad file is an error.
     pub fn with_env(self) -> Result<Self, InvalidSetting> {
         self.with_env_from(&ProcessEnv)
     }
@@ -201,19 +202,54 @@ impl PipelineBuilder {
     /// Sets the generic endpoint.
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config.exporter.endpoint = Some(endpoint.into());
-        self
+        self.code("exporter.endpoint")
     }
 
     /// Sets the protocol.
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
         self.config.exporter.protocol = Some(protocol);
+        self.code("exporter.protocol")
+    }
+
+    /// What `signal` is exported with: OTLP (the default), the console, or nothing.
+    pub fn with_exporter_kind(mut self, signal: Signal, kind: ExporterKind) -> Self {
+        self.config.exporters[crate::config::index(signal)] = kind;
+        self.code(&format!("{signal}.exporter"))
+    }
+
+    /// The metric exporter's temporality preference (cumulative, delta, low memory).
+    pub fn with_temporality(mut self, temporality: TemporalityPreference) -> Self {
+        self.config.temporality = temporality;
+        self.code("metrics.temporality_preference")
+    }
+
+    /// The default aggregation of histograms.
+    pub fn with_histogram_aggregation(mut self, aggregation: HistogramAggregation) -> Self {
+        self.config.histogram_aggregation = aggregation;
+        self.code("metrics.default_histogram_aggregation")
+    }
+
+    /// The trace sampler.
+    pub fn with_sampler(mut self, sampler: SamplerConfig) -> Self {
+        self.config.sampler = sampler;
+        self.code("sampler")
+    }
+
+    /// The propagators [`OtlpPipeline::install_global`] installs.
+    pub fn with_propagators(mut self, propagators: Vec<Propagator>) -> Self {
+        self.config.propagators = propagators;
+        self.code("propagators")
+    }
+
+    fn code(mut self, key: &str) -> Self {
+        self.config.provenance.set(key, Source::Code);
         self
     }
 
     /// Sets `service.name`.
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.config.service_name = name.into();
-        self
+        self.code("service.name")
     }
 
     /// Sets `service.version`.
@@ -235,15 +271,14 @@ impl PipelineBuilder {
         value: impl Into<String>,
     ) -> Self {
         self.config
-            .resource_attributes
-            .push((key.into(), value.into()));
+            .set_resource_attribute(KeyValue::new(key.into(), value.into()), Source::Code);
         self
     }
 
     /// Sets the compression.
     pub fn with_compression(mut self, compression: Compression) -> Self {
         self.config.exporter.compression = Some(compression);
-        self
+        self.code("exporter.compression")
     }
 
     /// Adds a header to every export request.
@@ -251,7 +286,7 @@ impl PipelineBuilder {
         let mut headers = self.config.exporter.headers.take().unwrap_or_default();
         headers.insert("builder header", name, value)?;
         self.config.exporter.headers = Some(headers);
-        Ok(self)
+        Ok(self.code("exporter.headers"))
     }
 
     /// Sends `authorization: Bearer <token>`.
@@ -280,13 +315,25 @@ impl PipelineBuilder {
     /// Sets the per-attempt export timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.config.exporter.timeout = Some(timeout);
-        self
+        self.code("exporter.timeout")
     }
 
     /// Sets the batch settings of both spans and logs.
     pub fn with_batch(mut self, batch: BatchConfig) -> Self {
         self.config.span_batch = batch.clone();
         self.config.log_batch = batch;
+        for prefix in ["span_batch", "log_batch"] {
+            for field in [
+                "scheduled_delay",
+                "export_timeout",
+                "max_queue_size",
+                "max_batch_size",
+            ] {
+                self.config
+                    .provenance
+                    .set(format!("{prefix}.{field}"), Source::Code);
+            }
+        }
         self
     }
 
@@ -311,7 +358,7 @@ impl PipelineBuilder {
     /// Sets the metric export interval.
     pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
         self.config.metric_export_interval = interval;
-        self
+        self.code("metrics.export_interval")
     }
 
     /// Serves the health endpoint on `addr` (any address: prefer
@@ -418,6 +465,7 @@ pub struct OtlpPipeline {
     security_warnings: Vec<String>,
     metric_deadline: MetricDeadline,
     shut_down: std::sync::atomic::AtomicBool,
+    report: ConfigReport,
     // Declared last: the providers above shut down on drop, and need the runtime to do it.
     runtime: PipelineRuntime,
 }
@@ -480,6 +528,8 @@ impl OtlpPipeline {
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
         let health = HealthRegistry::new();
+        let report = config.report();
+        tracing::info!(target: "otlp_exporters::config", "{report}");
         if config.disabled {
             return Ok(OtlpPipeline {
                 tracer_provider: SdkTracerProvider::builder()
@@ -499,6 +549,7 @@ impl OtlpPipeline {
                 security_warnings: Vec::new(),
                 metric_deadline: MetricDeadline::default(),
                 shut_down: Default::default(),
+                report,
                 runtime,
             });
         }
@@ -513,9 +564,14 @@ impl OtlpPipeline {
         };
         let mut senders = Vec::new();
         let mut replay_routes = Vec::new();
+        let console: Arc<dyn CustomExporter> = Arc::new(ConsoleExporter::stdout());
         for signal in Signal::ALL {
+            let kind = config.exporter_kind(signal);
             let stack = match &custom {
                 Some(exporter) => stack::custom(signal, exporter, &config, &shared, &breakers)?,
+                None if kind == ExporterKind::Console => {
+                    stack::custom(signal, &console, &config, &shared, &breakers)?
+                }
                 None => stack::build(
                     signal,
                     &config,
@@ -526,7 +582,9 @@ impl OtlpPipeline {
                 )?,
             };
             let counters = Arc::new(ExportCounters::default());
-            let (route, replay_route) = spool_route(stack.route, spool.as_ref(), &counters);
+            // Only OTLP exports are spooled: a console or `none` exporter has nothing to replay.
+            let spool_for = spool.as_ref().filter(|_| kind == ExporterKind::Otlp);
+            let (route, replay_route) = spool_route(stack.route, spool_for, &counters);
             replay_routes.push(replay_route);
             senders.push(SignalSender {
                 route,
@@ -553,34 +611,54 @@ impl OtlpPipeline {
             LogSink(logs.clone()),
             runtime.handle(),
         )?;
-        let tracer_provider = SdkTracerProvider::builder()
+        // The sampler and limits are always set, so that the SDK's own reading of the
+        // environment never overrides a configuration file.
+        let mut tracer_builder = SdkTracerProvider::builder()
             .with_resource(resource.clone())
-            .with_span_processor(BatchSpanProcessor::new(
+            .with_sampler(config.sampler.build())
+            .with_span_limits(config.limits.span_limits());
+        if config.exporter_kind(Signal::Traces) != ExporterKind::None {
+            tracer_builder = tracer_builder.with_span_processor(BatchSpanProcessor::new(
                 span_processor.clone(),
                 config.span_batch.export_timeout,
-            ))
-            .build();
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_resource(resource.clone())
-            .with_log_processor(BatchLogProcessor::new(
+            ));
+        }
+        let tracer_provider = tracer_builder.build();
+        let mut logger_builder = SdkLoggerProvider::builder().with_resource(resource.clone());
+        if config.exporter_kind(Signal::Logs) != ExporterKind::None {
+            logger_builder = logger_builder.with_log_processor(BatchLogProcessor::new(
                 log_processor.clone(),
                 config.log_batch.export_timeout,
-            ))
-            .build();
+            ));
+        }
+        let logger_provider = logger_builder.build();
         let metric_deadline = MetricDeadline::default();
-        let reader = PeriodicReader::builder(OtlpMetricExporter {
-            sender: metrics.clone(),
-            runtime: runtime.handle().clone(),
-            temporality: Temporality::Cumulative,
-            timeout: config.metric_export_timeout,
-            deadline: metric_deadline.clone(),
-        })
-        .with_interval(config.metric_export_interval)
-        .build();
-        let mut meter_builder = SdkMeterProvider::builder()
-            .with_resource(resource.clone())
-            .with_reader(reader);
-        for view in views {
+        let mut meter_builder = SdkMeterProvider::builder().with_resource(resource.clone());
+        if config.exporter_kind(Signal::Metrics) != ExporterKind::None {
+            let reader = PeriodicReader::builder(OtlpMetricExporter {
+                sender: metrics.clone(),
+                runtime: runtime.handle().clone(),
+                temporality: config.temporality.sdk(),
+                timeout: config.metric_export_timeout,
+                deadline: metric_deadline.clone(),
+            })
+            .with_interval(config.metric_export_interval)
+            .build();
+            meter_builder = meter_builder.with_reader(reader);
+        }
+        let mut all_views: Vec<View> = config
+            .views
+            .iter()
+            .cloned()
+            .map(views::from_config)
+            .collect();
+        all_views.extend(views);
+        if let Some(default) =
+            views::default_histogram(config.histogram_aggregation, all_views.clone())
+        {
+            all_views.push(default);
+        }
+        for view in all_views {
             meter_builder =
                 meter_builder.with_view(move |instrument: &Instrument| view(instrument));
         }
@@ -665,6 +743,7 @@ impl OtlpPipeline {
             security_warnings: Vec::new(),
             metric_deadline,
             shut_down: Default::default(),
+            report,
             runtime,
         })
     }
@@ -707,20 +786,41 @@ impl OtlpPipeline {
         &self.logger_provider
     }
 
-    /// Installs the tracer and meter providers as the global ones, and the W3C TraceContext +
-    /// Baggage propagator.
+    /// Installs the tracer and meter providers as the global ones, and the configured
+    /// propagators (default W3C TraceContext + Baggage; `OTEL_PROPAGATORS`).
     pub fn install_global(&self) {
         opentelemetry::global::set_tracer_provider(self.tracer_provider.clone());
         opentelemetry::global::set_meter_provider(self.meter_provider.clone());
-        opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-            Box::new(TraceContextPropagator::new()),
-            Box::new(BaggagePropagator::new()),
-        ]));
+        opentelemetry::global::set_text_map_propagator(self.propagator());
+    }
+
+    /// The configured propagators as one composite propagator.
+    pub fn propagator(&self) -> TextMapCompositePropagator {
+        TextMapCompositePropagator::new(
+            self.config
+                .propagators
+                .iter()
+                .map(
+                    |p| -> Box<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync> {
+                        match p {
+                            Propagator::TraceContext => Box::new(TraceContextPropagator::new()),
+                            Propagator::Baggage => Box::new(BaggagePropagator::new()),
+                        }
+                    },
+                )
+                .collect(),
+        )
     }
 
     /// The settings the pipeline runs with.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// The configuration in effect, value by value with where each came from, and every
+    /// warning; logged once at `info` when the pipeline started. Secrets are redacted.
+    pub fn config_report(&self) -> &ConfigReport {
+        &self.report
     }
 
     /// The health registry (breakers, queues); add checks of your own to it.
@@ -919,7 +1019,7 @@ impl OtlpPipeline {
         self.exporting.as_ref().map(|e| OtlpMetricExporter {
             sender: e.senders[1].clone(),
             runtime: self.runtime.handle().clone(),
-            temporality: Temporality::Cumulative,
+            temporality: self.config.temporality.sdk(),
             timeout: self.config.metric_export_timeout,
             deadline: MetricDeadline::default(),
         })
@@ -1046,12 +1146,7 @@ fn resource(config: &PipelineConfig) -> Resource {
             environment.clone(),
         ));
     }
-    attributes.extend(
-        config
-            .resource_attributes
-            .iter()
-            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-    );
+    attributes.extend(config.resource_attributes.iter().cloned());
     Resource::builder_empty()
         .with_service_name(config.service_name.clone())
         .with_attributes(attributes)

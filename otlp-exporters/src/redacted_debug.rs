@@ -89,6 +89,15 @@ impl fmt::Debug for PipelineConfig {
             disabled,
             log_level,
             log_format,
+            exporters,
+            temporality,
+            histogram_aggregation,
+            exemplar_filter,
+            views,
+            propagators,
+            sampler,
+            limits,
+            provenance,
         } = self;
         let collectors: Vec<String> = collectors.iter().map(|url| redact::url(url)).collect();
         f.debug_struct("PipelineConfig")
@@ -114,6 +123,15 @@ impl fmt::Debug for PipelineConfig {
             .field("disabled", disabled)
             .field("log_level", log_level)
             .field("log_format", log_format)
+            .field("exporters", exporters)
+            .field("temporality", temporality)
+            .field("histogram_aggregation", histogram_aggregation)
+            .field("exemplar_filter", exemplar_filter)
+            .field("views", views)
+            .field("propagators", propagators)
+            .field("sampler", sampler)
+            .field("limits", limits)
+            .field("provenance", provenance)
             .finish()
     }
 }

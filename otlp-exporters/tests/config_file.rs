@@ -1,5 +1,6 @@
-//! The TOML configuration file: every section of the production guide, and errors that name
-//! the file, the key and the value.
+//! The declarative configuration file (`OTEL_CONFIG_FILE`): the example files parse setting
+//! by setting, `${VAR}` substitution follows the specification, the environment is ignored
+//! while a file is in use, and every bad file names the path in it and the value.
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,180 +9,569 @@ use std::time::Duration;
 
 use otlp_batch::{Overflow, Strategy};
 use otlp_core::Signal;
-use otlp_exporters::config::{LogFormat, PipelineConfig};
+use otlp_exporters::config::{
+    ExporterKind, HistogramAggregation, LogFormat, PipelineConfig, Propagator, SamplerConfig,
+    Source, TemporalityPreference, NO_LIMIT,
+};
 use otlp_exporters::Protocol;
 use otlp_transport::Compression;
 
-const PRODUCTION: &str = r#"
-service_name = "production-app"
-service_version = "1.0.0"
-environment = "production"
+const SDK_CONFIG: &str = include_str!("../../otlp-examples/config/otel-sdk-config.yaml");
+const PRODUCTION: &str = include_str!("../../otlp-examples/config/production.yaml");
 
-[transport]
-protocol = "http/protobuf"
-endpoint = "https://otel-collector:4318"
-compression = "gzip"
-timeout = "15s"
-headers = { x-tenant = "acme" }
-
-[transport.traces]
-endpoint = "https://traces-gateway:4318/v1/traces"
-compression = "zstd"
-
-[connection]
-connect_timeout = "3s"
-
-[batch]
-max_batch_size = 1000
-max_queue_size = 50000
-scheduled_delay = "200ms"
-max_batch_bytes = 4194304
-max_concurrent_exports = 4
-strategy = "hybrid"
-overflow = "block"
-block_timeout = "20ms"
-
-[retry]
-max_attempts = 3
-initial_backoff = "100ms"
-max_backoff = "5s"
-multiplier = 2.0
-total_timeout = "30s"
-
-[monitoring]
-health_endpoint = "127.0.0.1:8080"
-metrics_export_interval = "10s"
-
-[security]
-bearer_token = "prod-token"
-
-[logging]
-level = "warn"
-format = "json"
-"#;
+fn apply(text: &str, vars: &[(&str, &str)]) -> Result<PipelineConfig, String> {
+    let env: HashMap<&str, &str> = vars.iter().copied().collect();
+    let mut config = PipelineConfig::default();
+    config
+        .apply_yaml(text, "otel.yaml", &env)
+        .map_err(|e| e.to_string())?;
+    Ok(config)
+}
 
 #[test]
-fn every_section_is_read() {
-    let mut config = PipelineConfig::default();
-    config.apply_toml(PRODUCTION, "production.toml").unwrap();
-    assert_eq!(config.service_name, "production-app");
-    assert_eq!(config.environment.as_deref(), Some("production"));
+fn the_example_file_is_read_setting_by_setting() {
+    let config = apply(SDK_CONFIG, &[]).unwrap();
+    assert!(
+        config.provenance.warnings().is_empty(),
+        "{:?}",
+        config.provenance.warnings()
+    );
+    assert!(!config.disabled);
+    assert_eq!(config.log_level, "info");
+    assert_eq!(config.service_name, "checkout");
+    assert_eq!(config.service_version.as_deref(), Some("2.4.1"));
+    assert_eq!(config.environment.as_deref(), Some("staging"));
+    let attribute = |key: &str| {
+        config
+            .resource_attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    };
+    assert_eq!(attribute("service.instance.count"), Some(3i64.into()));
+    assert_eq!(
+        attribute("service.regions").unwrap().to_string(),
+        "[\"eu-west-1\",\"eu-central-1\"]"
+    );
+    assert_eq!(config.limits.attribute_value_length, Some(4096));
+    assert_eq!(config.limits.attribute_count, Some(128));
+    assert_eq!(
+        config.propagators,
+        vec![Propagator::TraceContext, Propagator::Baggage]
+    );
+
     let traces = config.resolve(Signal::Traces).unwrap();
-    assert_eq!(traces.endpoint, "https://traces-gateway:4318/v1/traces");
-    assert_eq!(traces.compression, Compression::Zstd);
-    let logs = config.resolve(Signal::Logs).unwrap();
-    assert_eq!(logs.protocol, Protocol::HttpProtobuf);
-    assert_eq!(logs.endpoint, "https://otel-collector:4318/v1/logs");
+    assert_eq!(traces.protocol, Protocol::HttpProtobuf);
+    assert_eq!(traces.endpoint, "http://localhost:4318/v1/traces");
+    assert_eq!(traces.headers.get("x-tenant").unwrap(), "acme");
     assert_eq!(
-        (logs.compression, logs.timeout),
-        (Compression::Gzip, Duration::from_secs(15))
+        (traces.compression, traces.timeout),
+        (Compression::Gzip, Duration::from_secs(10))
     );
-    assert_eq!(logs.headers.get("x-tenant").unwrap(), "acme");
+    let batch = &config.span_batch;
+    assert_eq!(batch.scheduled_delay, Duration::from_millis(200));
+    assert_eq!(batch.export_timeout, Duration::from_secs(30));
+    assert_eq!((batch.max_queue_size, batch.max_batch_size), (4096, 256));
+    let span = config.limits.span_limits();
     assert_eq!(
-        logs.headers.get("authorization").unwrap(),
-        "Bearer prod-token"
+        (
+            span.max_attributes_per_span,
+            span.max_events_per_span,
+            span.max_links_per_span,
+            span.max_attributes_per_event,
+            span.max_attributes_per_link
+        ),
+        (64, 32, 16, 8, 8)
     );
-    assert_eq!(config.connect_timeout, Duration::from_secs(3));
+    assert_eq!(
+        config.sampler,
+        SamplerConfig::ParentBased {
+            root: Box::new(SamplerConfig::TraceIdRatio(0.25)),
+            remote_parent_sampled: Some(Box::new(SamplerConfig::AlwaysOn)),
+            remote_parent_not_sampled: Some(Box::new(SamplerConfig::AlwaysOff)),
+            local_parent_sampled: None,
+            local_parent_not_sampled: None,
+        }
+    );
+
+    let metrics = config.resolve(Signal::Metrics).unwrap();
+    assert_eq!(
+        (metrics.protocol, metrics.endpoint.as_str()),
+        (Protocol::Grpc, "http://localhost:4317")
+    );
+    assert_eq!(
+        (metrics.compression, metrics.timeout),
+        (Compression::Zstd, Duration::from_secs(5))
+    );
+    assert_eq!(config.metric_export_interval, Duration::from_secs(30));
+    assert_eq!(config.metric_export_timeout, Duration::from_secs(10));
+    assert_eq!(config.temporality, TemporalityPreference::Delta);
+    assert_eq!(
+        config.histogram_aggregation,
+        HistogramAggregation::Base2Exponential
+    );
+    assert_eq!(config.views.len(), 1);
+    assert_eq!(
+        config.views[0].instrument_name.as_deref(),
+        Some("http.server.*")
+    );
+
+    assert_eq!(
+        config.exporters,
+        [
+            ExporterKind::Otlp,
+            ExporterKind::Otlp,
+            ExporterKind::Console
+        ]
+    );
+    assert_eq!(config.log_batch.max_batch_size, 512);
+    assert_eq!(config.limits.log_record_attribute_count, Some(32));
+
+    assert_eq!(config.connect_timeout, Duration::from_secs(5));
+    assert_eq!(config.retry.max_attempts, 4);
+    assert_eq!(config.retry.total_timeout, Some(Duration::from_secs(30)));
+    assert!(config.circuit_breaker.is_some());
+    assert_eq!(config.bulkhead.unwrap().max_concurrent, 8);
     for batch in [&config.span_batch, &config.log_batch] {
-        assert_eq!((batch.max_batch_size, batch.max_queue_size), (1000, 50000));
-        assert_eq!(batch.scheduled_delay, Duration::from_millis(200));
         assert_eq!(batch.max_batch_bytes, Some(4194304));
         assert_eq!(batch.max_concurrent_exports, 4);
         assert_eq!(batch.strategy, Strategy::Hybrid);
-        assert_eq!(batch.overflow, Overflow::Block(Duration::from_millis(20)));
+        assert_eq!(batch.overflow, Overflow::DropOldest);
     }
-    assert_eq!(config.retry.max_attempts, 3);
-    assert_eq!(config.retry.backoff.initial, Duration::from_millis(100));
-    assert_eq!(config.retry.total_timeout, Some(Duration::from_secs(30)));
+    assert_eq!(config.log_format, LogFormat::Text);
+
+    let report = config.report();
+    assert_eq!(report.get("traces.endpoint").unwrap().source, Source::File);
     assert_eq!(
-        config.health_endpoint,
-        Some("127.0.0.1:8080".parse().unwrap())
+        report.get("metrics.temporality_preference").unwrap().value,
+        "delta"
     );
-    assert_eq!(config.metric_export_interval, Duration::from_secs(10));
+    assert_eq!(report.get("logs.exporter").unwrap().value, "console");
+    assert_eq!(report.get("connect_timeout").unwrap().source, Source::File);
+}
+
+#[test]
+fn the_production_file_takes_its_collector_from_the_environment() {
+    let config = apply(
+        PRODUCTION,
+        &[
+            ("COLLECTOR_ENDPOINT", "https://collector.internal:4317"),
+            ("COLLECTOR_TOKEN", "t0ken"),
+        ],
+    )
+    .unwrap();
+    for signal in Signal::ALL {
+        let resolved = config.resolve(signal).unwrap();
+        assert_eq!(resolved.protocol, Protocol::Grpc);
+        assert_eq!(resolved.endpoint, "https://collector.internal:4317");
+        assert_eq!(resolved.compression, Compression::Gzip);
+        assert_eq!(
+            resolved.headers.get("authorization").unwrap(),
+            "Bearer t0ken"
+        );
+        assert_eq!(resolved.certificate, None, "an unset ${{VAR}} is null");
+    }
+    assert_eq!(config.service_name, "production-app");
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert!(!config.report().to_string().contains("t0ken"));
+}
+
+#[test]
+fn substitution_follows_the_specification() {
+    let file = r#"
+file_format: "1.1"
+resource:
+  attributes:
+    - name: service.name
+      value: ${SERVICE}
+    - name: literal
+      value: "$${NOT_SUBSTITUTED}"
+    - name: defaulted
+      value: ${UNSET:-fallback}
+    - name: empty.uses.default
+      value: ${EMPTY:-fallback}
+    - name: env.prefix
+      value: ${env:SERVICE}-x
+tracer_provider:
+  processors:
+    - batch:
+        max_queue_size: ${QUEUE:-100}
+        max_export_batch_size: ${BATCH}
+        exporter:
+          otlp_http:
+            endpoint: ${BASE:-http://localhost:4318}/v1/traces
+            timeout: ${TIMEOUT}
+"#;
+    let config = apply(
+        file,
+        &[
+            ("SERVICE", "billing"),
+            ("EMPTY", ""),
+            ("BATCH", "50"),
+            ("BASE", "http://gateway:4318"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.service_name, "billing");
+    let attribute = |key: &str| {
+        config
+            .resource_attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+            .unwrap()
+    };
+    assert_eq!(attribute("literal"), "${NOT_SUBSTITUTED}");
+    assert_eq!(attribute("defaulted"), "fallback");
+    assert_eq!(attribute("empty.uses.default"), "fallback");
+    assert_eq!(attribute("env.prefix"), "billing-x");
     assert_eq!(
-        (config.log_level.as_str(), config.log_format),
-        ("warn", LogFormat::Json)
+        (
+            config.span_batch.max_queue_size,
+            config.span_batch.max_batch_size
+        ),
+        (100, 50),
+        "a substituted number is a number"
     );
+    let traces = config.resolve(Signal::Traces).unwrap();
+    assert_eq!(traces.endpoint, "http://gateway:4318/v1/traces");
+    assert_eq!(
+        traces.timeout,
+        Duration::from_secs(10),
+        "an unset ${{TIMEOUT}} is null: the default"
+    );
+
+    let error = apply("file_format: \"1.0\"\nlog_level: ${1BAD}\n", &[]).unwrap_err();
     assert!(
-        !format!("{config:?}").contains("prod-token"),
-        "the token never appears in Debug"
+        error.contains("log_level") && error.contains("${1BAD}"),
+        "{error}"
     );
 }
 
 #[test]
-fn the_environment_overrides_the_file() {
-    let mut config = PipelineConfig::default();
-    config.apply_toml(PRODUCTION, "production.toml").unwrap();
+fn with_a_file_the_other_variables_are_ignored() {
+    let dir = std::env::temp_dir().join(format!("otlp-config-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("otel.yaml");
+    std::fs::write(
+        &path,
+        "file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - simple:\n        exporter:\n          otlp_http:\n            endpoint: ${COLLECTOR}/v1/traces\n",
+    )
+    .unwrap();
     let env: HashMap<&str, &str> = [
-        ("OTEL_EXPORTER_OTLP_COMPRESSION", "none"),
-        ("OTEL_SERVICE_NAME", "from-env"),
+        ("OTEL_CONFIG_FILE", path.to_str().unwrap()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:4318"),
+        ("OTEL_SERVICE_NAME", "ignored"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "7"),
+        ("COLLECTOR", "http://from-substitution:4318"),
     ]
     .into_iter()
     .collect();
+    let mut config = PipelineConfig::default();
     config.apply_env(&env).unwrap();
-    assert_eq!(config.service_name, "from-env");
     assert_eq!(
-        config.resolve(Signal::Logs).unwrap().compression,
-        Compression::None
+        config.resolve(Signal::Traces).unwrap().endpoint,
+        "http://from-substitution:4318/v1/traces"
     );
+    assert_eq!(config.service_name, "unknown_service");
+    assert_eq!(config.span_batch.max_queue_size, 2048);
+    assert_eq!(config.span_batch.max_batch_size, 1, "a simple processor");
     assert_eq!(
-        config.resolve(Signal::Traces).unwrap().compression,
-        Compression::Zstd,
-        "the file's per-signal setting still wins over a generic one"
+        config.exporters,
+        [ExporterKind::Otlp, ExporterKind::None, ExporterKind::None],
+        "providers absent from the file export nothing"
     );
+    assert_eq!(config.report().file.as_deref(), path.to_str());
+
+    let missing: HashMap<&str, &str> = [("OTEL_CONFIG_FILE", "/nonexistent/otel.yaml")]
+        .into_iter()
+        .collect();
+    let error = PipelineConfig::default()
+        .apply_env(&missing)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("OTEL_CONFIG_FILE") && error.contains("/nonexistent/otel.yaml"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
-fn bad_files_name_the_key_and_the_value() {
-    let cases = [
-        (
-            "[transport]\nprotocol = \"udp\"",
-            "transport.protocol",
-            "udp",
-        ),
-        (
-            "[transport.logs]\ncompression = \"lz4\"",
-            "transport.logs.compression",
-            "lz4",
-        ),
-        (
-            "[batch]\nscheduled_delay = \"soon\"",
-            "batch.scheduled_delay",
-            "soon",
-        ),
-        ("[batch]\nstrategy = \"random\"", "batch.strategy", "random"),
-        (
-            "[batch]\noverflow = \"explode\"",
-            "batch.overflow",
-            "explode",
-        ),
-        ("[batch]\nmax_batch_size = 0", "batch.max_batch_size", "0"),
-        ("[retry]\nmax_attempts = 0", "retry.max_attempts", "0"),
-        (
-            "[monitoring]\nhealth_endpoint = \"localhost\"",
-            "monitoring.health_endpoint",
-            "localhost",
-        ),
-        ("[logging]\nformat = \"xml\"", "logging.format", "xml"),
-        (
-            "[batch]\nmax_batch_size = \"ten\"",
-            "config file",
-            "app.toml",
-        ),
-        ("[transport]\nunknown_key = 1", "config file", "unknown_key"),
-        ("not toml at all", "config file", "app.toml"),
-    ];
-    for (text, key, value) in cases {
-        let error = PipelineConfig::default()
-            .apply_toml(text, "app.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains(key), "{text:?}: {error}");
-        assert!(error.contains(value), "{text:?}: {error}");
+fn development_keys_are_warned_about_not_fatal() {
+    let file = r#"
+file_format: "1.0"
+resource:
+  detection/development:
+    detectors: [{host: }]
+tracer_provider:
+  tracer_configurator/development:
+    default_config: {enabled: true}
+  processors:
+    - batch:
+        exporter:
+          otlp_file/development:
+            output_stream: stdout
+instrumentation/development:
+  general: {}
+distribution:
+  another-vendor:
+    setting: 1
+"#;
+    let config = apply(file, &[]).unwrap();
+    let warnings = config.provenance.warnings();
+    assert_eq!(warnings.len(), 5, "{warnings:?}");
+    for key in [
+        "resource.detection/development",
+        "tracer_provider.tracer_configurator/development",
+        "otlp_file/development",
+        "instrumentation/development",
+        "distribution.another-vendor",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(key)),
+            "{key}: {warnings:?}"
+        );
     }
-    let error = PipelineConfig::default()
-        .apply_file("/nonexistent/otlp.toml")
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("/nonexistent/otlp.toml"), "{error}");
+    assert_eq!(config.exporter_kind(Signal::Traces), ExporterKind::None);
+}
+
+#[test]
+fn zero_timeouts_in_the_file_mean_no_limit() {
+    let file = "file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - batch:\n        export_timeout: 0\n        exporter:\n          otlp_grpc:\n            timeout: 0\n";
+    let config = apply(file, &[]).unwrap();
+    assert_eq!(config.span_batch.export_timeout, NO_LIMIT);
+    assert_eq!(config.resolve(Signal::Traces).unwrap().timeout, NO_LIMIT);
+}
+
+#[test]
+fn bad_files_name_the_path_and_the_value() {
+    let exporter = |body: &str| {
+        format!(
+            "file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - batch:\n        exporter:\n          otlp_http:\n{body}"
+        )
+    };
+    let cases = [
+        (exporter("            compression: lz4\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.compression", "lz4"),
+        (exporter("            timeout: soon\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.timeout", "soon"),
+        (exporter("            encoding: xml\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.encoding", "xml"),
+        (exporter("            endpoint: ftp://collector\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.endpoint", "ftp://collector"),
+        (exporter("            tls:\n              ca_file: /nonexistent/ca.pem\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.tls.ca_file", "/nonexistent/ca.pem"),
+        (exporter("            unknown_key: 1\n"), "tracer_provider.processors[0].batch.exporter.otlp_http.unknown_key", "unknown_key"),
+        ("file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - batch:\n        max_queue_size: 0\n        exporter: {console: }\n".to_owned(), "tracer_provider.processors[0].batch.max_queue_size", "0"),
+        ("file_format: \"1.0\"\ntracer_provider:\n  processors:\n    - simple: {exporter: {console: }}\n    - simple: {exporter: {console: }}\n".to_owned(), "tracer_provider.processors[1]", "a mapping"),
+        ("file_format: \"1.0\"\ntracer_provider:\n  sampler:\n    trace_id_ratio_based: {ratio: 1.5}\n  processors: []\n".to_owned(), "tracer_provider.sampler.trace_id_ratio_based.ratio", "1.5"),
+        ("file_format: \"1.0\"\nmeter_provider:\n  readers:\n    - periodic:\n        exporter:\n          otlp_http:\n            temporality_preference: weekly\n".to_owned(), "meter_provider.readers[0].periodic.exporter.otlp_http.temporality_preference", "weekly"),
+        ("file_format: \"1.0\"\nmeter_provider:\n  readers:\n    - pull:\n        exporter: {}\n".to_owned(), "meter_provider.readers[0].pull", "a mapping"),
+        ("file_format: \"1.0\"\npropagator:\n  composite: [{b3: }]\n".to_owned(), "propagator.composite[0]", "a mapping"),
+        ("file_format: \"1.0\"\npropagator:\n  composite_list: tracecontext,jaeger\n".to_owned(), "propagator.composite_list", "tracecontext,jaeger"),
+        ("file_format: \"1.0\"\nresource:\n  attributes:\n    - name: n\n      value: x\n      type: float\n".to_owned(), "resource.attributes[0].type", "float"),
+        ("file_format: \"1.0\"\nattribute_limits:\n  attribute_count_limit: -3\n".to_owned(), "attribute_limits.attribute_count_limit", "-3"),
+        ("file_format: \"1.0\"\nlog_level: loud\n".to_owned(), "log_level", "loud"),
+        ("file_format: \"1.0\"\ndisabled: maybe\n".to_owned(), "disabled", "maybe"),
+        ("file_format: \"2.0\"\n".to_owned(), "file_format", "2.0"),
+        ("disabled: false\n".to_owned(), "(top level)", "a mapping"),
+        ("file_format: \"1.0\"\ntracer_providers: {}\n".to_owned(), "tracer_providers", "tracer_providers"),
+        ("file_format: \"1.0\"\ndistribution:\n  otlp-rust:\n    health_endpoint: localhost\n".to_owned(), "distribution.otlp-rust.health_endpoint", "localhost"),
+        ("file_format: \"1.0\"\ndistribution:\n  otlp-rust:\n    retry: {max_attempts: 0}\n".to_owned(), "distribution.otlp-rust.retry.max_attempts", "0"),
+        ("file_format: \"1.0\"\ndistribution:\n  otlp-rust:\n    spool: {max_bytes: 10}\n".to_owned(), "distribution.otlp-rust.spool", "a mapping"),
+        ("file_format: [unclosed\n".to_owned(), "otel.yaml", "not valid YAML"),
+    ];
+    for (text, path, value) in cases {
+        let error = apply(&text, &[]).unwrap_err();
+        assert!(error.contains("otel.yaml"), "{text:?}: {error}");
+        assert!(
+            error.contains(path),
+            "{text:?}: {error} does not name {path}"
+        );
+        assert!(
+            error.contains(value),
+            "{text:?}: {error} does not show {value}"
+        );
+    }
+    let secret = exporter("            headers_list: \"authorization=Bearer s3cret,broken\"\n");
+    let error = apply(&secret, &[]).unwrap_err();
+    assert!(
+        error.contains("headers_list") && !error.contains("s3cret"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_alone_configures_delivery() {
+    use opentelemetry::trace::Tracer as _;
+    use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+    let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("otlp-file-delivery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("otel.yaml");
+    let endpoint = receiver.http_endpoint();
+    std::fs::write(
+        &path,
+        format!(
+            r#"file_format: "1.1"
+resource:
+  attributes:
+    - name: service.name
+      value: from-the-file
+tracer_provider:
+  processors:
+    - batch:
+        schedule_delay: 50
+        max_export_batch_size: 3
+        exporter:
+          otlp_http:
+            endpoint: {endpoint}/v1/traces
+            compression: gzip
+            headers:
+              - name: x-tenant
+                value: acme
+meter_provider:
+  readers:
+    - periodic:
+        interval: 3600000
+        exporter:
+          otlp_http:
+            endpoint: {endpoint}/v1/metrics
+            temporality_preference: delta
+"#
+        ),
+    )
+    .unwrap();
+    let env: HashMap<&str, &str> = [("OTEL_CONFIG_FILE", path.to_str().unwrap())]
+        .into_iter()
+        .collect();
+    let pipeline = otlp_exporters::OtlpPipeline::builder()
+        .with_env_from(&env)
+        .unwrap()
+        .build()
+        .unwrap();
+    let tracer = pipeline.tracer("file");
+    for i in 0..7 {
+        tracer.in_span(format!("span-{i}"), |_| {});
+    }
+    pipeline
+        .meter("file")
+        .u64_counter("hits")
+        .build()
+        .add(2, &[]);
+    assert!(pipeline.shutdown(Duration::from_secs(10)).completed);
+    let received = receiver.received();
+    let traces: Vec<_> = received
+        .iter()
+        .filter_map(|r| match &r.payload {
+            Payload::Traces(request) => Some((r, request)),
+            _ => None,
+        })
+        .collect();
+    let spans: usize = traces
+        .iter()
+        .map(|(_, t)| t.resource_spans[0].scope_spans[0].spans.len())
+        .sum();
+    assert_eq!(spans, 7);
+    for (r, request) in &traces {
+        assert!(
+            request.resource_spans[0].scope_spans[0].spans.len() <= 3,
+            "batch size"
+        );
+        assert_eq!(r.compression.as_deref(), Some("gzip"));
+        assert_eq!(r.headers.get("x-tenant").unwrap(), "acme");
+        let resource = request.resource_spans[0].resource.as_ref().unwrap();
+        assert!(format!("{resource:?}").contains("from-the-file"));
+    }
+    let temporality: Vec<i32> = received
+        .iter()
+        .filter_map(|r| match &r.payload {
+            Payload::Metrics(request) => Some(request.clone()),
+            _ => None,
+        })
+        .flat_map(|m| m.resource_metrics)
+        .flat_map(|r| r.scope_metrics)
+        .flat_map(|s| s.metrics)
+        .filter_map(|m| match m.data {
+            Some(otlp_core::proto::metrics::v1::metric::Data::Sum(sum)) => {
+                Some(sum.aggregation_temporality)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(temporality, vec![1], "delta, as the file says");
+    assert_eq!(
+        receiver.counts().log_records,
+        0,
+        "no logger_provider in the file: logs are not exported"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The schema repository's own example files, 1.0 and 1.1, copied unchanged.
+fn schema_example(name: &str, version: &str) -> String {
+    let path = format!(
+        "{}/tests/schema_examples/{name}-{version}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn the_schema_repositorys_examples_parse() {
+    for version in ["1.0.0", "1.1.0"] {
+        let config = apply(&schema_example("otel-sdk-config", version), &[]).unwrap();
+        assert!(config.provenance.warnings().is_empty(), "{version}");
+        for signal in Signal::ALL {
+            let resolved = config.resolve(signal).unwrap();
+            assert_eq!(
+                resolved.endpoint,
+                format!("http://localhost:4318/v1/{signal}"),
+                "{version}"
+            );
+            assert_eq!(
+                (resolved.compression, resolved.timeout),
+                (Compression::Gzip, Duration::from_secs(10))
+            );
+        }
+        assert_eq!(config.span_batch.scheduled_delay, Duration::from_secs(5));
+        assert_eq!(config.log_batch.scheduled_delay, Duration::from_secs(1));
+        assert_eq!(config.temporality, TemporalityPreference::Cumulative);
+        assert_eq!(config.limits.span_limits().max_links_per_span, 128);
+
+        let migration = apply(
+            &schema_example("otel-sdk-migration-config", version),
+            &[
+                ("OTEL_SERVICE_NAME", "from-env"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=k"),
+                ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta"),
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "99"),
+                ("OTEL_PROPAGATORS", "baggage"),
+                ("OTEL_SDK_DISABLED", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(migration.service_name, "from-env", "{version}");
+        let traces = migration.resolve(Signal::Traces).unwrap();
+        assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(traces.headers.get("api-key").unwrap(), "k");
+        assert_eq!(migration.temporality, TemporalityPreference::Delta);
+        assert_eq!(migration.span_batch.max_queue_size, 99);
+        assert_eq!(
+            migration.span_batch.max_batch_size, 99,
+            "the batch is capped at the queue"
+        );
+        assert!(migration
+            .provenance
+            .warnings()
+            .iter()
+            .any(|w| w.contains("max_export_batch_size 512")));
+        assert_eq!(migration.propagators, vec![Propagator::Baggage]);
+
+        let started = apply(&schema_example("otel-getting-started", version), &[]).unwrap();
+        assert_eq!(
+            started.provenance.warnings().len(),
+            1,
+            "resource.detection/development: {:?}",
+            started.provenance.warnings()
+        );
+        assert_eq!(started.exporters, [ExporterKind::Otlp; 3]);
+    }
 }

@@ -89,6 +89,7 @@ async fn a_collector_restarted_mid_stream_loses_nothing() {
     let addr = receiver.grpc_addr();
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_retry(
             RetryConfig::default()
                 .with_max_attempts(20)

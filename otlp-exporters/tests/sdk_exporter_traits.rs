@@ -18,7 +18,7 @@ use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
 async fn exporters_work_under_the_sdks_own_processor_and_reader() {
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
     let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.http_endpoint())
         .build()
         .unwrap();
     let resource = Resource::builder_empty()
@@ -57,7 +57,7 @@ async fn exporters_work_under_the_sdks_own_processor_and_reader() {
 async fn self_metrics_report_what_the_pipeline_did() {
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
     let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.http_endpoint())
         .with_self_metrics(true)
         .build()
         .unwrap();

@@ -23,7 +23,7 @@ async fn receivers() -> Vec<Receiver> {
 async fn trace_id_affinity_keeps_each_trace_on_one_collector() {
     let receivers = receivers().await;
     let pipeline = OtlpPipeline::builder()
-        .with_collectors(receivers.iter().map(Receiver::grpc_endpoint))
+        .with_collectors(receivers.iter().map(Receiver::http_endpoint))
         .with_balance(Strategy::TraceId)
         .with_batch(BatchConfig::default().with_max_batch_size(64))
         .build()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::trace::Tracer as _;
 use otlp_core::Signal;
-use otlp_exporters::OtlpPipeline;
+use otlp_exporters::{OtlpPipeline, Protocol};
 use otlp_reliability::retry::RetryConfig;
 use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
@@ -41,6 +41,7 @@ async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
     let pipeline = Arc::new(
         OtlpPipeline::builder()
             .with_endpoint(receiver.grpc_endpoint())
+            .with_protocol(Protocol::Grpc)
             .with_retry(
                 RetryConfig::default()
                     .with_max_attempts(1000)

@@ -11,13 +11,14 @@ use opentelemetry::trace::Tracer as _;
 use otlp_batch::spool::SpoolConfig;
 use otlp_batch::BatchConfig;
 use otlp_core::Signal;
-use otlp_exporters::OtlpPipeline;
+use otlp_exporters::{OtlpPipeline, Protocol};
 use otlp_reliability::retry::RetryConfig;
 use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
 
 fn pipeline(endpoint: &str, dir: &std::path::Path) -> OtlpPipeline {
     OtlpPipeline::builder()
         .with_endpoint(endpoint)
+        .with_protocol(Protocol::Grpc)
         .with_spool(SpoolConfig::new(dir))
         .with_retry(RetryConfig::default().with_max_attempts(1))
         .with_circuit_breaker(None)

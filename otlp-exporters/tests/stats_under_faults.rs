@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use opentelemetry::trace::Tracer as _;
 use otlp_batch::BatchConfig;
-use otlp_exporters::OtlpPipeline;
+use otlp_exporters::{OtlpPipeline, Protocol};
 use otlp_reliability::retry::RetryConfig;
 use otlp_transport::receiver::{Fault, GrpcCode, Receiver, ReceiverConfig};
 
@@ -24,6 +24,7 @@ async fn retries_partial_success_and_rejections_add_up() {
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_batch(BatchConfig::default().with_max_batch_size(10))
         .with_retry(quick_retries())
         .with_circuit_breaker(None)
@@ -67,6 +68,7 @@ async fn a_collector_that_never_answers_cannot_hold_shutdown() {
     receiver.faults().set_default(Some(Fault::hang()));
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_timeout(Duration::from_secs(60))
         .with_retry(quick_retries().with_total_timeout(Duration::from_secs(60)))
         .build()
@@ -96,6 +98,7 @@ async fn an_open_circuit_shows_in_health_and_stats() {
         otlp_reliability::circuit_breaker::BreakerConfig::default().with_consecutive_failures(2);
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_retry(quick_retries().with_max_attempts(1))
         .with_circuit_breaker(Some(breaker))
         .with_batch(BatchConfig::default().with_max_batch_size(1))

@@ -15,7 +15,7 @@ use tracing_subscriber::layer::SubscriberExt;
 async fn tracing_spans_and_events_arrive_correlated() {
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
     let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.http_endpoint())
         .with_service_name("bridge-test")
         .build()
         .unwrap();

@@ -12,6 +12,11 @@ pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 /// The default OTLP/HTTP endpoint.
 pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 
+/// The `User-Agent` every export request carries, in the form the OTLP exporter specification
+/// gives (`OTel-OTLP-Exporter-<language>/<version>`). gRPC requests append tonic's own product
+/// token after it, which the specification allows.
+pub const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/", env!("CARGO_PKG_VERSION"));
+
 /// Parses an endpoint URL; only `http` and `https` are accepted.
 pub fn parse_url(setting: &str, value: &str) -> Result<Url, InvalidSetting> {
     // Errors show the value redacted: an endpoint may carry userinfo or an API key.

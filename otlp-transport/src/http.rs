@@ -26,7 +26,7 @@ use otlp_core::{
 };
 use tower::Service;
 
-use crate::endpoint::HttpEndpoints;
+use crate::endpoint::{self, HttpEndpoints};
 use crate::response::{error_message, outcome, parse_retry_after};
 use crate::tls::find_tls_failure;
 use crate::{Compression, Headers, TlsConfig};
@@ -121,7 +121,7 @@ impl HttpTransport {
             // collector, or anything on the path of a plaintext export, points: none is
             // followed, and a 3xx answer is a permanent error naming its `Location`.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("otlp-rust/", env!("CARGO_PKG_VERSION")));
+            .user_agent(endpoint::USER_AGENT);
         if let Some(tls) = &config.tls {
             if let Some(ca) = tls.ca_pem() {
                 let certificates = reqwest::Certificate::from_pem_bundle(ca)

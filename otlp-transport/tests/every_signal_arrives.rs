@@ -46,6 +46,11 @@ async fn grpc_delivers_every_signal_with_each_compression() {
             assert_eq!(got.protocol, Protocol::Grpc);
             assert_eq!(got.payload, payload, "{signal} content");
             assert_eq!(got.headers.get("x-tenant").unwrap(), "acme");
+            let agent = got.headers.get("user-agent").unwrap().to_str().unwrap();
+            assert!(
+                agent.starts_with("OTel-OTLP-Exporter-Rust/0.1.0"),
+                "the specification's form first: {agent}"
+            );
             let expected =
                 (compression != Compression::None).then(|| compression.as_str().to_owned());
             assert_eq!(got.compression, expected);
@@ -78,6 +83,10 @@ async fn http_delivers_every_signal_as_protobuf_and_json() {
                 assert_eq!((got.protocol, got.encoding), (Protocol::Http, encoding));
                 assert_eq!(got.payload, payload);
                 assert_eq!(got.headers.get("x-tenant").unwrap(), "acme");
+                assert_eq!(
+                    got.headers.get("user-agent").unwrap(),
+                    "OTel-OTLP-Exporter-Rust/0.1.0"
+                );
                 let expected =
                     (compression != Compression::None).then(|| compression.as_str().to_owned());
                 assert_eq!(got.compression, expected);

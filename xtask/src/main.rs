@@ -210,6 +210,7 @@ fn demos() -> Result<(), String> {
                 "--quick",
             ])
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("OTEL_CONFIG_FILE")
             .output()
             .map_err(|e| format!("demo {demo}: cannot start: {e}"))?;
         if !output.status.success() {
@@ -222,6 +223,58 @@ fn demos() -> Result<(), String> {
             started.elapsed()
         );
     }
+    print_config()
+}
+
+/// Each pipeline demo prints its configuration report with `--print-config`; with
+/// `OTEL_CONFIG_FILE` the report names the file and its values come from it.
+fn print_config() -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let root = workspace_root();
+    let file = "otlp-examples/config/otel-sdk-config.yaml";
+    for (demo, config_file) in DEMOS
+        .iter()
+        .filter(|d| **d != "receiver")
+        .map(|d| (*d, None))
+        .chain([("reliability", Some(file))])
+    {
+        let mut command = Command::new(&cargo);
+        command
+            .current_dir(&root)
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "otlp-examples",
+                "--bin",
+                demo,
+                "--",
+                "--print-config",
+            ])
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("OTEL_CONFIG_FILE");
+        if let Some(path) = config_file {
+            command.env("OTEL_CONFIG_FILE", path);
+        }
+        let output = command
+            .output()
+            .map_err(|e| format!("demo {demo}: cannot start: {e}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let expected = match config_file {
+            Some(path) => format!("(file: {path})"),
+            None => "configuration in effect".to_owned(),
+        };
+        if !output.status.success() || !stdout.contains(&expected) || !stdout.contains("warnings:")
+        {
+            println!("{stdout}");
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+            return Err(format!(
+                "demo {demo} --print-config did not print the report ({})",
+                output.status
+            ));
+        }
+    }
+    println!("xtask ci: every demo prints its configuration with --print-config");
     Ok(())
 }
 

@@ -162,6 +162,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             })?
         })
         .build()?;
+    if args.print_config(&pipeline) {
+        return Ok(());
+    }
     let collector = MetricsCollector::new(&pipeline.meter("advanced-metrics"));
 
     let mut expected_amount = 0.0;

@@ -109,6 +109,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             2.0,
         ))
         .build()?;
+    if args.print_config(&pipeline) {
+        return Ok(());
+    }
     let tracer = pipeline.tracer("custom-exporter-test");
     for i in 0..spans {
         let mut span = tracer.start("custom-exporter-operation");

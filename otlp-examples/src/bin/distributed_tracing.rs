@@ -91,6 +91,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let frontend = target.pipeline("frontend")?.build()?;
+    if args.print_config(&frontend) {
+        return Ok(());
+    }
     let mut pipelines = vec![];
     let mut addrs = vec![];
     for (name, path, work) in SERVICES {

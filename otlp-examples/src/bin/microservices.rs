@@ -251,6 +251,11 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("🏗️  microservices demo: {requests} orders through 5 services (order-service has 2 replicas)");
     println!("   telemetry → {}\n", target.describe());
+    if args.print_config {
+        let pipeline = target.pipeline("user-service")?.build()?;
+        args.print_config(&pipeline);
+        return Ok(());
+    }
 
     let mut pipelines: Vec<(String, OtlpPipeline)> = Vec::new();
     let mut start = |name: &'static str,

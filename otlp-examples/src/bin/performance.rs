@@ -86,7 +86,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.http_endpoint())
         .with_service_name("performance-demo")
         .with_batch(
             BatchConfig::default()
@@ -96,6 +96,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 .with_max_concurrent_exports(2),
         )
         .build()?;
+    if args.print_config(&pipeline) {
+        return Ok(());
+    }
     println!("⚡ performance: {concurrent} concurrent tasks, {throughput_spans} spans, {samples} latency samples\n");
 
     // Concurrent test: every task makes one span.

@@ -1,30 +1,36 @@
-//! Production configuration (the guide's seventh example): settings from a TOML file plus the
-//! environment, TLS and mutual TLS with certificates made at start, a bearer token the
-//! receiver requires, gzip, the health endpoint, JSON structured logs, and a load run that ends
-//! with a delivery report.
+//! Production configuration (the guide's seventh example): settings from the standard
+//! OpenTelemetry configuration file shipped in `otlp-examples/config/production.yaml`, TLS and
+//! mutual TLS with certificates made at start, a bearer token the receiver requires, gzip, the
+//! health endpoint, JSON structured logs, and a load run that ends with a delivery report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::{Span as _, Status, Tracer as _};
 use opentelemetry::KeyValue;
 use otlp_examples::cli::Args;
-use otlp_exporters::config::LogFormat;
-use otlp_exporters::OtlpPipeline;
+use otlp_exporters::config::{EnvSource, LogFormat, PipelineConfig, ProcessEnv};
+use otlp_exporters::{OtlpPipeline, PipelineBuilder};
 use otlp_transport::receiver::{Receiver, ReceiverConfig, ServerTls};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
 const USAGE: &str = "production: the guide's full production configuration, for real
 
-usage: cargo run -p otlp-examples --bin production -- [--quick] [--requests N] [--config FILE]
+usage: cargo run -p otlp-examples --bin production -- [--quick] [--requests N] [--config FILE] [--print-config]
 
-  --quick         100 requests without pauses
-  --requests N    requests of the load run (default 1000, 10 ms apart)
-  --config FILE   a TOML file of your own (see otlp_exporters::config); default: one written
-                  at start, pointing at an embedded receiver that requires TLS, a client
-                  certificate and a bearer token
+  --quick          100 requests without pauses
+  --requests N     requests of the load run (default 1000, 10 ms apart)
+  --config FILE    an OpenTelemetry configuration file of your own (the schema of
+                   opentelemetry-configuration; OTEL_CONFIG_FILE does the same); default:
+                   otlp-examples/config/production.yaml, its COLLECTOR_* references pointing at
+                   an embedded receiver that requires TLS, a client certificate and a token
+  --print-config   print the configuration in effect, where each value came from, and exit
 
-OTEL_* variables override the file, as they would in production.";
+While a file is in use, the other OTEL_* variables are ignored except through the file's
+${VAR} references, as the OpenTelemetry specification says.";
+
+/// The configuration file the demo reads, shipped for users to copy.
+const PRODUCTION_FILE: &str = include_str!("../../config/production.yaml");
 
 const TOKEN: &str = "production-token";
 
@@ -50,54 +56,36 @@ fn certificates(dir: &Path) -> Result<ServerTls, Box<dyn std::error::Error>> {
     })
 }
 
-fn config_file(dir: &Path, endpoint: &str) -> std::io::Result<PathBuf> {
-    let path = dir.join("otlp.toml");
-    let text = format!(
-        r#"service_name = "production-app"
-service_version = "1.0.0"
-environment = "production"
+/// The process environment, with the demo's `COLLECTOR_*` values in front of it.
+struct DemoEnv(Vec<(&'static str, String)>);
 
-[transport]
-protocol = "grpc"
-endpoint = "{endpoint}"
-compression = "gzip"
-timeout = "10s"
+impl EnvSource for DemoEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| ProcessEnv.get(name))
+    }
+}
 
-[connection]
-connect_timeout = "5s"
-
-[batch]
-max_batch_size = 1000
-max_queue_size = 50000
-scheduled_delay = "200ms"
-strategy = "hybrid"
-
-[retry]
-max_attempts = 3
-initial_backoff = "100ms"
-max_backoff = "5s"
-multiplier = 2.0
-
-[monitoring]
-health_endpoint = "127.0.0.1:0"
-metrics_export_interval = "10s"
-
-[security]
-ca_file = "{ca}"
-cert_file = "{cert}"
-key_file = "{key}"
-bearer_token = "{TOKEN}"
-
-[logging]
-level = "info"
-format = "json"
-"#,
-        ca = dir.join("ca.crt").display(),
-        cert = dir.join("client.crt").display(),
-        key = dir.join("client.key").display(),
-    );
-    std::fs::write(&path, text)?;
-    Ok(path)
+/// The shipped file, its collector references pointing at the embedded receiver.
+fn demo_config(dir: &Path, endpoint: &str) -> Result<PipelineConfig, Box<dyn std::error::Error>> {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let env = DemoEnv(vec![
+        ("COLLECTOR_ENDPOINT", endpoint.to_owned()),
+        ("COLLECTOR_CA_FILE", path("ca.crt")),
+        ("COLLECTOR_CLIENT_CERT_FILE", path("client.crt")),
+        ("COLLECTOR_CLIENT_KEY_FILE", path("client.key")),
+        ("COLLECTOR_TOKEN", TOKEN.to_owned()),
+    ]);
+    let mut config = PipelineConfig::default();
+    config.apply_yaml(
+        PRODUCTION_FILE,
+        "otlp-examples/config/production.yaml",
+        &env,
+    )?;
+    Ok(config)
 }
 
 #[tokio::main]
@@ -118,8 +106,11 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("otlp-production-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
 
-    let (receiver, config) = match args.option("config") {
-        Some(path) => (None, PathBuf::from(path)),
+    let (receiver, builder) = match args.option("config") {
+        Some(path) => (None, OtlpPipeline::builder().with_config_file(path)?),
+        None if std::env::var_os("OTEL_CONFIG_FILE").is_some() => {
+            (None, OtlpPipeline::builder().with_env()?)
+        }
         None => {
             let tls = certificates(&dir)?;
             let receiver = Receiver::start(
@@ -128,16 +119,20 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     .with_bearer_token(TOKEN),
             )
             .await?;
-            let config = config_file(&dir, &receiver.grpc_endpoint())?;
-            (Some(receiver), config)
+            let config = demo_config(&dir, &receiver.grpc_endpoint())?;
+            (Some(receiver), PipelineBuilder::from_config(config))
         }
     };
-    let pipeline = OtlpPipeline::builder()
-        .with_config_file(&config)?
-        .with_env()?
-        .build()?;
+    let pipeline = builder.build()?;
+    if args.print_config(&pipeline) {
+        std::fs::remove_dir_all(&dir).ok();
+        return Ok(());
+    }
     init_logging(&pipeline);
-    tracing::info!(config = %config.display(), "production pipeline started");
+    tracing::info!(
+        config = pipeline.config_report().file.as_deref().unwrap_or("none"),
+        "production pipeline started"
+    );
     let health = pipeline
         .health_endpoint()
         .map(|a| format!("http://{a}/health"));

@@ -187,7 +187,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let pipeline = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
+        .with_endpoint(receiver.http_endpoint())
         .with_service_name("receiver-self-test")
         .build()?;
     pipeline.tracer("self-test").in_span("self-test", |_| {

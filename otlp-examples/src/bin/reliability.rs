@@ -82,6 +82,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         target.describe()
     );
     let pipeline = target.pipeline("reliability-demo")?.build()?;
+    if args.print_config(&pipeline) {
+        return Ok(());
+    }
     let tracer = pipeline.tracer("reliability");
 
     // The guide's settings: 5 failures open the circuit for 10 s; 3 attempts from 100 ms

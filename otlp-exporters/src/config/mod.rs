@@ -1,138 +1,70 @@
 //! The pipeline's settings, as plain data with documented defaults.
 //!
-//! Settings come from three places, applied in this order, each overriding the one before:
+//! Settings come from four places; a later one overrides an earlier one:
 //!
-//! 1. the defaults below (the OpenTelemetry specification's where it has one);
-//! 2. a TOML file ([`PipelineConfig::apply_file`]), with the sections of the production guide:
-//!    `transport`, `connection`, `batch`, `retry`, `monitoring`, `security`, `logging`;
-//! 3. the environment ([`PipelineConfig::apply_env`]): every `OTEL_EXPORTER_OTLP_*` variable,
-//!    generic and per signal, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_BSP_*`,
-//!    `OTEL_BLRP_*`, `OTEL_METRIC_EXPORT_*`, `OTEL_SDK_DISABLED`;
+//! 1. the defaults (the OpenTelemetry specification's where it has one: `http/protobuf` to
+//!    `http://localhost:4318`, 10 s timeouts, 5 s / 1 s batch delays, 60 s metric interval);
+//! 2. the declarative configuration file ([`PipelineConfig::apply_file`]): the
+//!    `opentelemetry-configuration` schema, file format 1.x, with project-only settings under
+//!    `distribution.otlp-rust` (see [`file`](self#the-configuration-file));
+//! 3. the environment ([`PipelineConfig::apply_env`]): every SDK and OTLP exporter variable of
+//!    the specification. When `OTEL_CONFIG_FILE` is set, the file it names is applied instead
+//!    and every other variable is ignored except through the file's `${VAR}` substitution, as
+//!    the specification says;
+//! 4. the code, through the builder.
 //!
-//! and then whatever the code sets on the builder. A per-signal setting
-//! (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `[transport.traces]`) beats the generic one.
+//! A per-signal setting (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) beats the generic one.
+//! The environment is forgiving (an invalid value is warned about and ignored); the file and
+//! the code are strict (an invalid value is an error naming the setting, or the path in the
+//! file, and the value). [`PipelineConfig::report`] says what is in effect and where each
+//! value came from.
+//!
+//! # The configuration file
+//!
+//! ```yaml
+//! file_format: "1.0"
+//! resource:
+//!   attributes:
+//!     - name: service.name
+//!       value: checkout
+//! tracer_provider:
+//!   processors:
+//!     - batch:
+//!         exporter:
+//!           otlp_http:
+//!             endpoint: ${OTEL_EXPORTER_OTLP_ENDPOINT:-http://localhost:4318}/v1/traces
+//! ```
 
 mod env;
+mod exporter;
 mod file;
 mod parse;
+mod provenance;
+mod report;
+mod sdk;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
 use otlp_batch::BatchConfig;
 use otlp_core::{InvalidSetting, Signal};
 use otlp_reliability::circuit_breaker::BreakerConfig;
 use otlp_reliability::retry::RetryConfig;
-use otlp_transport::{Compression, Headers};
 
 pub use env::{EnvSource, ProcessEnv};
+pub use exporter::{ExporterSettings, Protocol, ResolvedExporter};
 pub use parse::{parse_headers, parse_protocol};
+pub use provenance::{Provenance, Source};
+pub use report::{ConfigReport, ReportEntry};
+pub use sdk::{
+    ExemplarFilter, ExporterKind, HistogramAggregation, Limits, Propagator, SamplerConfig,
+    TemporalityPreference, ViewConfig,
+};
 
-/// The wire protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Protocol {
-    /// OTLP/gRPC (default port 4317).
-    #[default]
-    Grpc,
-    /// OTLP/HTTP with protobuf bodies (default port 4318).
-    HttpProtobuf,
-    /// OTLP/HTTP with OTLP/JSON bodies (default port 4318).
-    HttpJson,
-}
-
-impl Protocol {
-    /// The name used by `OTEL_EXPORTER_OTLP_PROTOCOL`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Grpc => "grpc",
-            Protocol::HttpProtobuf => "http/protobuf",
-            Protocol::HttpJson => "http/json",
-        }
-    }
-
-    /// The default endpoint of the protocol.
-    pub fn default_endpoint(self) -> &'static str {
-        match self {
-            Protocol::Grpc => otlp_transport::endpoint::DEFAULT_GRPC_ENDPOINT,
-            Protocol::HttpProtobuf | Protocol::HttpJson => {
-                otlp_transport::endpoint::DEFAULT_HTTP_ENDPOINT
-            }
-        }
-    }
-}
-
-/// Exporter settings that can be set for all signals and overridden per signal. `Debug` shows
-/// the endpoint redacted (see `redacted_debug.rs`).
-#[derive(Clone, Default, PartialEq)]
-pub struct ExporterSettings {
-    /// The collector endpoint. Generic: a base URL (`/v1/<signal>` is appended for HTTP).
-    /// Per signal: used as is.
-    pub endpoint: Option<String>,
-    /// The protocol.
-    pub protocol: Option<Protocol>,
-    /// Extra headers (API keys, tenant ids). Values are kept out of `Debug` output.
-    pub headers: Option<Headers>,
-    /// The time one export attempt may take (default 10 s).
-    pub timeout: Option<Duration>,
-    /// Request compression (default none).
-    pub compression: Option<Compression>,
-    /// For gRPC endpoints written without a scheme: plaintext when true (default false).
-    pub insecure: Option<bool>,
-    /// A PEM file of CA certificates to trust instead of the system's.
-    pub certificate: Option<PathBuf>,
-    /// The client certificate (PEM) for mutual TLS.
-    pub client_certificate: Option<PathBuf>,
-    /// The client key (PEM) for mutual TLS.
-    pub client_key: Option<PathBuf>,
-}
-
-impl ExporterSettings {
-    /// `self` with every setting that `other` has replaced by `other`'s.
-    pub fn overridden_by(&self, other: &ExporterSettings) -> ExporterSettings {
-        ExporterSettings {
-            endpoint: other.endpoint.clone().or_else(|| self.endpoint.clone()),
-            protocol: other.protocol.or(self.protocol),
-            headers: other.headers.clone().or_else(|| self.headers.clone()),
-            timeout: other.timeout.or(self.timeout),
-            compression: other.compression.or(self.compression),
-            insecure: other.insecure.or(self.insecure),
-            certificate: other
-                .certificate
-                .clone()
-                .or_else(|| self.certificate.clone()),
-            client_certificate: other
-                .client_certificate
-                .clone()
-                .or_else(|| self.client_certificate.clone()),
-            client_key: other.client_key.clone().or_else(|| self.client_key.clone()),
-        }
-    }
-}
-
-/// The exporter settings of one signal, with defaults filled in. `Debug` shows the endpoint
-/// redacted.
-#[derive(Clone, PartialEq)]
-pub struct ResolvedExporter {
-    /// The signal.
-    pub signal: Signal,
-    /// The protocol.
-    pub protocol: Protocol,
-    /// The URL to send to: for HTTP the full signal URL, for gRPC the server.
-    pub endpoint: String,
-    /// Extra headers.
-    pub headers: Headers,
-    /// Per-attempt timeout.
-    pub timeout: Duration,
-    /// Compression.
-    pub compression: Compression,
-    /// The TLS files.
-    pub certificate: Option<PathBuf>,
-    /// The client certificate file.
-    pub client_certificate: Option<PathBuf>,
-    /// The client key file.
-    pub client_key: Option<PathBuf>,
-}
+/// What a timeout of `0` stands for ("no limit", as the specification says): a hundred
+/// years, so that deadline arithmetic never overflows.
+pub const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// How the pipeline logs about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -172,12 +104,14 @@ pub struct PipelineConfig {
     pub service_version: Option<String>,
     /// `deployment.environment.name`.
     pub environment: Option<String>,
-    /// Further resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
-    pub resource_attributes: Vec<(String, String)>,
+    /// Further resource attributes (`OTEL_RESOURCE_ATTRIBUTES`, the file's `resource`).
+    pub resource_attributes: Vec<KeyValue>,
     /// Settings for all signals.
     pub exporter: ExporterSettings,
     /// Per-signal overrides, in the order traces, metrics, logs.
     pub per_signal: [ExporterSettings; 3],
+    /// What each signal is exported with (`OTEL_*_EXPORTER`), traces, metrics, logs.
+    pub exporters: [ExporterKind; 3],
     /// How long to wait for a connection (default 10 s).
     pub connect_timeout: Duration,
     /// The span batch processor (`OTEL_BSP_*`).
@@ -186,8 +120,22 @@ pub struct PipelineConfig {
     pub log_batch: BatchConfig,
     /// How often metrics are collected and exported (default 60 s).
     pub metric_export_interval: Duration,
-    /// How long a metrics export may take (default 30 s).
+    /// How long a metrics export may take (default 30 s; [`NO_LIMIT`] for `0`).
     pub metric_export_timeout: Duration,
+    /// The metric exporter's temporality preference (default cumulative).
+    pub temporality: TemporalityPreference,
+    /// The default histogram aggregation (default explicit buckets).
+    pub histogram_aggregation: HistogramAggregation,
+    /// The exemplar filter (default `trace_based`; see [`ExemplarFilter`]).
+    pub exemplar_filter: ExemplarFilter,
+    /// Metrics views from the configuration file.
+    pub views: Vec<ViewConfig>,
+    /// The propagators `install_global` installs (default tracecontext, baggage).
+    pub propagators: Vec<Propagator>,
+    /// The trace sampler (default `parentbased_always_on`).
+    pub sampler: SamplerConfig,
+    /// Attribute, span, event, link and log-record limits.
+    pub limits: Limits,
     /// Retries.
     pub retry: RetryConfig,
     /// The circuit breaker per endpoint (`None`: off).
@@ -207,10 +155,12 @@ pub struct PipelineConfig {
     pub spool: Option<otlp_batch::spool::SpoolConfig>,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
     pub disabled: bool,
-    /// The pipeline's own log level filter (default `info`).
+    /// The pipeline's own log level filter (`OTEL_LOG_LEVEL`, default `info`).
     pub log_level: String,
     /// The pipeline's own log format.
     pub log_format: LogFormat,
+    /// Where the values came from, and the warnings met reading them.
+    pub provenance: Provenance,
 }
 
 impl Default for PipelineConfig {
@@ -222,11 +172,19 @@ impl Default for PipelineConfig {
             resource_attributes: Vec::new(),
             exporter: ExporterSettings::default(),
             per_signal: Default::default(),
+            exporters: [ExporterKind::Otlp; 3],
             connect_timeout: Duration::from_secs(10),
             span_batch: BatchConfig::default(),
             log_batch: BatchConfig::logs_default(),
             metric_export_interval: Duration::from_secs(60),
             metric_export_timeout: Duration::from_secs(30),
+            temporality: TemporalityPreference::default(),
+            histogram_aggregation: HistogramAggregation::default(),
+            exemplar_filter: ExemplarFilter::default(),
+            views: Vec::new(),
+            propagators: vec![Propagator::TraceContext, Propagator::Baggage],
+            sampler: SamplerConfig::default(),
+            limits: Limits::default(),
             retry: RetryConfig::default(),
             circuit_breaker: Some(BreakerConfig::default()),
             bulkhead: Some(BulkheadConfig::default()),
@@ -238,6 +196,7 @@ impl Default for PipelineConfig {
             disabled: false,
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,
+            provenance: Provenance::default(),
         }
     }
 }
@@ -264,7 +223,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-fn index(signal: Signal) -> usize {
+pub(crate) fn index(signal: Signal) -> usize {
     match signal {
         Signal::Traces => 0,
         Signal::Metrics => 1,
@@ -278,84 +237,80 @@ impl PipelineConfig {
         &mut self.per_signal[index(signal)]
     }
 
-    /// Applies the environment, read through `source`.
-    pub fn apply_env(&mut self, source: &dyn EnvSource) -> Result<(), InvalidSetting> {
-        env::apply(self, source)
+    /// What `signal` is exported with.
+    pub fn exporter_kind(&self, signal: Signal) -> ExporterKind {
+        self.exporters[index(signal)]
     }
 
-    /// Applies a TOML configuration file.
+    /// Sets a resource attribute (`service.name`, `service.version` and
+    /// `deployment.environment.name` go to their own fields), replacing an earlier value of
+    /// the same key.
+    pub fn set_resource_attribute(&mut self, attribute: KeyValue, source: Source) {
+        let key = attribute.key.as_str().to_owned();
+        match key.as_str() {
+            "service.name" => self.service_name = attribute.value.to_string(),
+            "service.version" => self.service_version = Some(attribute.value.to_string()),
+            "deployment.environment.name" => self.environment = Some(attribute.value.to_string()),
+            _ => {
+                self.resource_attributes
+                    .retain(|kv| kv.key != attribute.key);
+                self.resource_attributes.push(attribute);
+                self.provenance.set(format!("resource.{key}"), source);
+                return;
+            }
+        }
+        self.provenance.set(key, source);
+    }
+
+    /// Applies the environment, read through `source`. Invalid variables are warned about
+    /// and ignored. When `OTEL_CONFIG_FILE` is set, the file is applied instead (its `${VAR}`
+    /// references read from `source`); only a bad file is an error.
+    pub fn apply_env(&mut self, source: &dyn EnvSource) -> Result<(), InvalidSetting> {
+        if let Some(path) = source.get("OTEL_CONFIG_FILE") {
+            return self.apply_file_with_env(path.trim(), source);
+        }
+        env::apply(self, source);
+        Ok(())
+    }
+
+    /// Applies a declarative configuration file (YAML), substituting `${VAR}` from the
+    /// process environment.
     pub fn apply_file(&mut self, path: impl AsRef<std::path::Path>) -> Result<(), InvalidSetting> {
+        self.apply_file_with_env(path, &ProcessEnv)
+    }
+
+    /// Applies a declarative configuration file, substituting `${VAR}` from `env`.
+    pub fn apply_file_with_env(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        env: &dyn EnvSource,
+    ) -> Result<(), InvalidSetting> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
             InvalidSetting::new(
-                "config file",
+                "OTEL_CONFIG_FILE",
                 path.display().to_string(),
                 format!("cannot read it: {e}"),
             )
         })?;
-        self.apply_toml(&text, &path.display().to_string())
+        self.apply_yaml(&text, &path.display().to_string(), env)
     }
 
-    /// Applies TOML text; `origin` names it in errors.
-    pub fn apply_toml(&mut self, text: &str, origin: &str) -> Result<(), InvalidSetting> {
-        file::apply(self, text, origin)
+    /// Applies the text of a declarative configuration file; `origin` names it in errors.
+    pub fn apply_yaml(
+        &mut self,
+        text: &str,
+        origin: &str,
+        env: &dyn EnvSource,
+    ) -> Result<(), InvalidSetting> {
+        file::apply(self, text, origin, env)?;
+        self.provenance.set_file(origin);
+        Ok(())
     }
 
-    /// The settings of one signal, with per-signal overrides and defaults applied.
-    ///
-    /// Endpoint rules: a per-signal endpoint is used as is; the generic endpoint gets
-    /// `/v1/<signal>` appended for HTTP; a gRPC endpoint without a scheme gets `http://` when
-    /// `insecure` is set and `https://` otherwise.
-    pub fn resolve(&self, signal: Signal) -> Result<ResolvedExporter, InvalidSetting> {
-        let own = &self.per_signal[index(signal)];
-        let merged = self.exporter.overridden_by(own);
-        let protocol = merged.protocol.unwrap_or_default();
-        let signal_setting = format!(
-            "OTEL_EXPORTER_OTLP_{}_ENDPOINT",
-            signal.as_str().to_ascii_uppercase()
-        );
-        let (setting, raw, per_signal) = match (&own.endpoint, &self.exporter.endpoint) {
-            (Some(url), _) => (signal_setting.as_str(), url.clone(), true),
-            (None, Some(url)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", url.clone(), false),
-            (None, None) => (
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                protocol.default_endpoint().to_owned(),
-                false,
-            ),
-        };
-        let endpoint = match protocol {
-            Protocol::Grpc => {
-                let with_scheme = if raw.contains("://") {
-                    raw.clone()
-                } else if merged.insecure.unwrap_or(false) {
-                    format!("http://{raw}")
-                } else {
-                    format!("https://{raw}")
-                };
-                otlp_transport::endpoint::parse_url(setting, &with_scheme)?;
-                with_scheme
-            }
-            Protocol::HttpProtobuf | Protocol::HttpJson if per_signal => {
-                otlp_transport::endpoint::parse_url(setting, &raw)?.to_string()
-            }
-            Protocol::HttpProtobuf | Protocol::HttpJson => {
-                otlp_transport::endpoint::http_signal_url(setting, &raw, signal)?.to_string()
-            }
-        };
-        let mut headers = merged.headers.unwrap_or_default();
-        if let Some(token) = &self.bearer_token {
-            headers.insert_bearer_token("security.bearer_token", token.expose())?;
-        }
-        Ok(ResolvedExporter {
-            signal,
-            protocol,
-            endpoint,
-            headers,
-            timeout: merged.timeout.unwrap_or(Duration::from_secs(10)),
-            compression: merged.compression.unwrap_or_default(),
-            certificate: merged.certificate,
-            client_certificate: merged.client_certificate,
-            client_key: merged.client_key,
-        })
+    /// What is in effect, value by value, with where each came from, and every warning.
+    /// Secrets (header values, the bearer token, passwords in URLs) are redacted.
+    pub fn report(&self) -> ConfigReport {
+        report::build(self)
     }
 }

@@ -1,7 +1,5 @@
-//! Parsing of setting values, shared by the environment and the config file. Every error
-//! names the setting and the value (or `<redacted>` for secrets).
-
-use std::time::Duration;
+//! Parsing of the protocol and of header lists, shared by the environment and the config
+//! file. Every error names the setting and the value (or `<redacted>` for secrets).
 
 use otlp_core::InvalidSetting;
 use otlp_transport::Headers;
@@ -9,9 +7,9 @@ use percent_encoding::percent_decode_str;
 
 use super::Protocol;
 
-/// `grpc`, `http/protobuf` or `http/json`.
+/// `grpc`, `http/protobuf` or `http/json`, any case.
 pub fn parse_protocol(setting: &str, value: &str) -> Result<Protocol, InvalidSetting> {
-    match value.trim() {
+    match value.trim().to_ascii_lowercase().as_str() {
         "grpc" => Ok(Protocol::Grpc),
         "http/protobuf" => Ok(Protocol::HttpProtobuf),
         "http/json" => Ok(Protocol::HttpJson),
@@ -61,52 +59,6 @@ pub fn parse_headers(setting: &str, value: &str) -> Result<Headers, InvalidSetti
         headers.insert(setting, &key, &decode(raw)?)?;
     }
     Ok(headers)
-}
-
-/// A whole number of milliseconds, as the `OTEL_*` timeouts and delays are written.
-pub fn parse_millis(setting: &str, value: &str) -> Result<Duration, InvalidSetting> {
-    value
-        .trim()
-        .parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| InvalidSetting::new(setting, value, "expected a whole number of milliseconds"))
-}
-
-/// A positive whole number.
-pub fn parse_count(setting: &str, value: &str) -> Result<usize, InvalidSetting> {
-    match value.trim().parse::<usize>() {
-        Ok(0) => Err(InvalidSetting::new(setting, value, "must be at least 1")),
-        Ok(n) => Ok(n),
-        Err(_) => Err(InvalidSetting::new(
-            setting,
-            value,
-            "expected a positive whole number",
-        )),
-    }
-}
-
-/// `true` or `false`, any case.
-pub fn parse_bool(setting: &str, value: &str) -> Result<bool, InvalidSetting> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" | "" => Ok(false),
-        _ => Err(InvalidSetting::new(
-            setting,
-            value,
-            "expected true or false",
-        )),
-    }
-}
-
-/// A duration such as `250ms`, `10s` or `1m 30s`.
-pub fn parse_duration(setting: &str, value: &str) -> Result<Duration, InvalidSetting> {
-    humantime::parse_duration(value.trim()).map_err(|e| {
-        InvalidSetting::new(
-            setting,
-            value,
-            format!("expected a duration such as 250ms or 10s: {e}"),
-        )
-    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //!
 //! Shipped as worked examples: [`JsonHttpExporter`] (the guide's custom JSON backend, with a
 //! bearer token) and [`JsonLinesExporter`] (JSON lines to stdout or a file, for debugging).
+//! [`ConsoleExporter`] is the specification's `console` exporter (`OTEL_TRACES_EXPORTER=console`).
 
+mod console;
 mod json_http;
 mod json_lines;
 pub mod records;
@@ -21,6 +23,7 @@ use futures_util::future::BoxFuture;
 use otlp_core::{BoxError, ExportOutcome, Telemetry};
 use tower::Service;
 
+pub use console::ConsoleExporter;
 pub use json_http::JsonHttpExporter;
 pub use json_lines::JsonLinesExporter;
 

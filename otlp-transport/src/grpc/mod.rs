@@ -155,7 +155,9 @@ impl GrpcTransport {
                 )
             })?
             .connect_timeout(config.connect_timeout)
-            .keep_alive_while_idle(false);
+            .keep_alive_while_idle(false)
+            .user_agent(endpoint::USER_AGENT)
+            .map_err(|e| InvalidSetting::new(SETTING, endpoint::USER_AGENT, e.to_string()))?;
         if let Some(interval) = config.keep_alive_interval {
             builder = builder.http2_keep_alive_interval(interval);
         }
