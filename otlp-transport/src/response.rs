@@ -130,17 +130,20 @@ pub(crate) fn error_message(encoding: Encoding, body: &[u8]) -> String {
             }),
     };
     match status {
-        Some(status) if !status.message.is_empty() => status.message,
-        _ => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            let mut short: String = text.chars().take(200).collect();
-            if short.len() < text.len() {
-                short.push('…');
-            }
-            short
-        }
+        Some(status) if !status.message.is_empty() => shorten(&status.message),
+        _ => shorten(&String::from_utf8_lossy(body)),
     }
+}
+
+/// The first 200 characters of `text`: a collector's message ends up in logs and errors, and
+/// must not make them as large as a response body may be.
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    let mut short: String = text.chars().take(200).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
 }
 
 #[cfg(test)]

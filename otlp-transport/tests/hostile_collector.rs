@@ -170,6 +170,16 @@ async fn extreme_statuses_and_bodies_give_errors_or_outcomes() {
         },
         (299, vec![("content-type", b"\xff\xfe".to_vec())], vec![]),
         (400, vec![], vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+        (
+            400,
+            vec![],
+            tonic_types::Status {
+                code: 3,
+                message: "m".repeat(100_000),
+                details: vec![],
+            }
+            .encode_to_vec(),
+        ),
         (418, vec![], "é".repeat(100_000).into_bytes()),
         (599, vec![("retry-after", b"5".to_vec())], vec![]),
         (
@@ -187,7 +197,7 @@ async fn extreme_statuses_and_bodies_give_errors_or_outcomes() {
                 assert_eq!(outcome.accepted + outcome.rejected, 3, "{status}");
             }
             Err(error) => {
-                assert!(error.to_string().len() < 4096, "{status}: message too long");
+                assert!(error.to_string().len() < 1024, "{status}: message too long");
             }
         }
     }

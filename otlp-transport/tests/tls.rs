@@ -10,7 +10,7 @@ use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::http::{HttpConfig, HttpTransport};
 use otlp_transport::receiver::{Receiver, ReceiverConfig, ServerTls};
 use otlp_transport::TlsConfig;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use tower::util::BoxCloneService;
 use tower::ServiceExt;
 
@@ -21,16 +21,30 @@ struct Pki {
     client: (String, String),
 }
 
-fn pki() -> Pki {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+/// Certificate settings for `names`, with `common_name` as the subject: rcgen gives every
+/// certificate the same default subject, and a leaf whose subject is its issuer's looks
+/// self-signed to OpenSSL and Node, which then refuse the chain.
+fn params(names: Vec<String>, common_name: &str) -> CertificateParams {
+    let mut params = CertificateParams::new(names).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+}
+
+fn test_ca() -> CertifiedIssuer<'static, KeyPair> {
+    let mut ca_params = params(Vec::new(), "otlp-rust test CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap()
+}
+
+fn pki() -> Pki {
+    let ca = test_ca();
     let issue = |names: Vec<String>| {
         let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
+        let common_name = names[0].clone();
+        let cert = params(names, &common_name).signed_by(&key, &ca).unwrap();
         (cert.pem(), key.serialize_pem())
     };
     Pki {
@@ -116,11 +130,9 @@ async fn an_unrelated_ca_is_refused_as_a_tls_error() {
 
 #[tokio::test]
 async fn an_expired_server_certificate_is_refused_as_a_tls_error() {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let ca = test_ca();
     let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let mut params = params(vec!["127.0.0.1".to_owned()], "expired.test");
     params.not_before = rcgen::date_time_ymd(2020, 1, 1);
     params.not_after = rcgen::date_time_ymd(2021, 1, 1);
     let expired = params.signed_by(&key, &ca).unwrap();
@@ -161,4 +173,66 @@ async fn mutual_tls_requires_a_client_certificate() {
     for (name, transport) in transports(&receiver, with) {
         assert_eq!(send(&transport).await.unwrap().accepted, 2, "{name}");
     }
+}
+
+/// Runs `openssl` with `args`, returning whether it succeeded and what it printed.
+fn openssl(args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl is installed (it checks the chain as a client other than rustls)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_accepts_the_chain_and_the_live_handshake() {
+    let pki = pki();
+    let dir = std::env::temp_dir().join(format!("otlp-tls-openssl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    let server = dir.join("server.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    std::fs::write(&server, &pki.server.0).unwrap();
+    let (ca, server) = (ca.to_str().unwrap(), server.to_str().unwrap());
+
+    let (ok, text) = openssl(&["verify", "-CAfile", ca, server]);
+    assert!(ok && text.contains(": OK"), "openssl verify: {text}");
+
+    let receiver = Receiver::start(ReceiverConfig::default().with_tls(server_tls(&pki, false)))
+        .await
+        .unwrap();
+    for addr in [receiver.http_addr(), receiver.grpc_addr()] {
+        let connect = addr.to_string();
+        let args: Vec<String> = [
+            "s_client",
+            "-connect",
+            connect.as_str(),
+            "-CAfile",
+            ca,
+            "-verify_return_error",
+            "-verify_ip",
+            "127.0.0.1",
+            "-alpn",
+            "h2",
+        ]
+        .iter()
+        .map(|arg| arg.to_string())
+        .collect();
+        let (ok, text) = tokio::task::spawn_blocking(move || {
+            openssl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+        assert!(
+            ok && text.contains("Verify return code: 0 (ok)"),
+            "openssl s_client {connect}: {text}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

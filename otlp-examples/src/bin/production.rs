@@ -12,7 +12,7 @@ use otlp_examples::cli::Args;
 use otlp_exporters::config::{EnvSource, LogFormat, PipelineConfig, ProcessEnv};
 use otlp_exporters::{OtlpPipeline, PipelineBuilder};
 use otlp_transport::receiver::{Receiver, ReceiverConfig, ServerTls};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 const USAGE: &str = "production: the guide's full production configuration, for real
 
@@ -34,14 +34,36 @@ const PRODUCTION_FILE: &str = include_str!("../../config/production.yaml");
 
 const TOKEN: &str = "production-token";
 
+/// The demo's temporary directory (certificates, the client key, the config file), removed
+/// when the demo ends, however it ends.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Certificate settings for `names` with its own subject: rcgen's default subject is the same
+/// for every certificate, and a leaf named like its CA looks self-signed to OpenSSL and Node.
+fn params(names: Vec<String>, common_name: &str) -> Result<CertificateParams, rcgen::Error> {
+    let mut params = CertificateParams::new(names)?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    Ok(params)
+}
+
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, written as PEM files.
 fn certificates(dir: &Path) -> Result<ServerTls, Box<dyn std::error::Error>> {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    let mut ca_params = params(Vec::new(), "otlp-rust production demo CA")?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
     let issue = |names: Vec<String>| -> Result<(String, String), rcgen::Error> {
         let key = KeyPair::generate()?;
-        let certificate = CertificateParams::new(names)?.signed_by(&key, &ca)?;
+        let common_name = names.first().cloned().unwrap_or_default();
+        let certificate = params(names, &common_name)?.signed_by(&key, &ca)?;
         Ok((certificate.pem(), key.serialize_pem()))
     };
     let (server_cert, server_key) = issue(vec!["127.0.0.1".into()])?;
@@ -105,6 +127,8 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let pause = Duration::from_millis(if args.quick { 0 } else { 10 });
     let dir = std::env::temp_dir().join(format!("otlp-production-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    let dir = TempDir(dir);
+    let dir = &dir.0;
 
     let (receiver, builder) = match args.option("config") {
         Some(path) => (None, OtlpPipeline::builder().with_config_file(path)?),
@@ -112,14 +136,14 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             (None, OtlpPipeline::builder().with_env()?)
         }
         None => {
-            let tls = certificates(&dir)?;
+            let tls = certificates(dir)?;
             let receiver = Receiver::start(
                 ReceiverConfig::default()
                     .with_tls(tls)
                     .with_bearer_token(TOKEN),
             )
             .await?;
-            let config = demo_config(&dir, &receiver.grpc_endpoint())?;
+            let config = demo_config(dir, &receiver.grpc_endpoint())?;
             (Some(receiver), PipelineBuilder::from_config(config))
         }
     };
@@ -139,6 +163,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("🏭 production: {requests} requests; TLS + client certificate + bearer token + gzip");
     if let Some(url) = &health {
         println!("   health endpoint: {url}");
+    }
+    for warning in pipeline.security_warnings() {
+        println!("   ⚠ {warning}");
     }
 
     let tracer = pipeline.tracer("production-component");
@@ -245,7 +272,6 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .into());
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
     if !report.completed {
         return Err(report.to_string().into());
     }

@@ -2,8 +2,10 @@
 //!
 //! It is a real collector front end, used by this project's tests and demos and meant for your
 //! own integration tests: both OTLP protocols (gRPC with gzip/zstd; HTTP with protobuf or JSON
-//! bodies and gzip/zstd), TLS and mTLS, a bearer-token check, size limits that refuse a gzip
-//! bomb without inflating it, and scripted [`Fault`]s. What it receives is kept (see
+//! bodies and gzip/zstd), TLS and mTLS, a bearer-token check (constant time, scheme in any
+//! case), size limits that refuse a gzip bomb without inflating it, [`ConnectionLimits`]
+//! (header-read, idle and request timeouts, connection and concurrency caps, backoff on accept
+//! errors; see SECURITY.md), and scripted [`Fault`]s. What it receives is kept (see
 //! [`Receiver::received`]), counted ([`Receiver::counts`]) and handed to an optional callback.
 //!
 //! ```
