@@ -483,6 +483,7 @@ impl OtlpPipeline {
                 counters: Arc::new(ExportCounters::default()),
                 affinity: stack.affinity,
                 spool: spool.clone(),
+                endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders

@@ -241,3 +241,31 @@ fn the_metric_export_stops_at_its_own_timeout() {
     );
     assert_eq!(metrics.undelivered(), 1, "{flushed}");
 }
+
+#[test]
+fn a_metric_export_cut_off_while_retrying_a_refused_connection_says_connection() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pipeline = OtlpPipeline::builder()
+        .with_endpoint(format!("http://127.0.0.1:{port}"))
+        .with_metric_export_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    pipeline
+        .meter("m")
+        .u64_counter("requests")
+        .build()
+        .add(1, &[]);
+    // The default retries (1 s backoff, 60 s in all) outlast the deadline.
+    let report = pipeline.shutdown(Duration::from_millis(1500));
+    let metrics = report.delivery.signal(Signal::Metrics).unwrap().clone();
+    assert_eq!(
+        metrics.failed.get(otlp_batch::Cause::Connection),
+        1,
+        "{report}"
+    );
+    assert!(report.to_string().contains("connection failed"), "{report}");
+}
