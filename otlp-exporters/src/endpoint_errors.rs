@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_util::future::BoxFuture;
+use otlp_batch::Cause;
 use otlp_core::{BoxError, ExportOutcome};
 use parking_lot::Mutex;
 use tower::util::BoxCloneSyncService;
@@ -32,6 +33,7 @@ struct Record {
     failed: u64,
     succeeded: u64,
     last: Option<(String, Instant)>,
+    last_cause: Option<Cause>,
 }
 
 /// Every endpoint's record, shared by the stacks of all signals.
@@ -39,16 +41,30 @@ struct Record {
 pub(crate) struct EndpointErrors(Arc<Mutex<BTreeMap<String, Record>>>);
 
 impl EndpointErrors {
-    fn record(&self, endpoint: &str, result: Result<(), String>) {
+    fn record(&self, endpoint: &str, result: Result<(), (String, Cause)>) {
         let mut records = self.0.lock();
         let record = records.entry(endpoint.to_owned()).or_default();
         match result {
             Ok(()) => record.succeeded += 1,
-            Err(error) => {
+            Err((error, cause)) => {
                 record.failed += 1;
                 record.last = Some((error, Instant::now()));
+                record.last_cause = Some(cause);
             }
         }
+    }
+
+    /// The cause of the latest attempt failure since `since` among the endpoints whose name
+    /// starts with `prefix` (`<signal>:`), for an export cut off before its retries ended.
+    pub(crate) fn last_cause_since(&self, prefix: &str, since: Instant) -> Option<Cause> {
+        self.0
+            .lock()
+            .iter()
+            .filter(|(endpoint, _)| endpoint.starts_with(prefix))
+            .filter_map(|(_, record)| Some((record.last.as_ref()?.1, record.last_cause?)))
+            .filter(|(at, _)| *at >= since)
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, cause)| cause)
     }
 
     /// The endpoints that have failed at least once, most recent error first.
@@ -116,13 +132,11 @@ impl<R: Send + 'static> Service<R> for Recorded<R> {
         let (endpoint, errors) = (Arc::clone(&self.endpoint), self.errors.clone());
         Box::pin(async move {
             let result = future.await;
-            errors.record(
-                &endpoint,
-                result
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|e| error_chain(e.as_ref())),
-            );
+            let outcome = match &result {
+                Ok(_) => Ok(()),
+                Err(error) => Err((error_chain(error.as_ref()), crate::sinks::cause_of(error))),
+            };
+            errors.record(&endpoint, outcome);
             result
         })
     }

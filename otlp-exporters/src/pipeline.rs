@@ -590,6 +590,7 @@ impl OtlpPipeline {
                 route,
                 counters,
                 affinity: stack.affinity,
+                endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders
@@ -839,10 +840,12 @@ impl OtlpPipeline {
     /// is less.
     pub fn force_flush(&self, timeout: Duration) -> ShutdownReport {
         let deadline = Instant::now() + timeout;
-        let (spans, logs) =
-            self.on_processors(|p| p.force_flush(timeout), |p| p.force_flush(timeout));
         let provider = self.meter_provider.clone();
-        let metrics_error = self.metrics_within(deadline, move || provider.force_flush());
+        let ((spans, logs), metrics_error) = self.with_metrics(
+            deadline,
+            move || provider.force_flush(),
+            || self.on_processors(|p| p.force_flush(timeout), |p| p.force_flush(timeout)),
+        );
         self.report(spans, logs, metrics_error)
     }
 
@@ -850,14 +853,21 @@ impl OtlpPipeline {
     /// could not be delivered is counted in the report. Later telemetry is dropped and
     /// counted. A second call returns the report at once.
     pub fn shutdown(&self, deadline: Duration) -> ShutdownReport {
-        self.shut_down
-            .store(true, std::sync::atomic::Ordering::Release);
+        let again = self
+            .shut_down
+            .swap(true, std::sync::atomic::Ordering::AcqRel);
         let until = Instant::now() + deadline;
-        let (spans, logs) = self.on_processors(|p| p.shutdown(deadline), |p| p.shutdown(deadline));
-        let provider = self.meter_provider.clone();
-        let left = until.saturating_duration_since(Instant::now());
-        let metrics_error =
-            self.metrics_within(until, move || provider.shutdown_with_timeout(left));
+        let processors = || self.on_processors(|p| p.shutdown(deadline), |p| p.shutdown(deadline));
+        let ((spans, logs), metrics_error) = if again {
+            (processors(), None)
+        } else {
+            let provider = self.meter_provider.clone();
+            self.with_metrics(
+                until,
+                move || provider.shutdown_with_timeout(deadline),
+                processors,
+            )
+        };
         // The processors are already shut down; this only marks the providers.
         let _ = self.tracer_provider.shutdown_with_timeout(Duration::ZERO);
         let _ = self.logger_provider.shutdown_with_timeout(Duration::ZERO);
@@ -880,16 +890,18 @@ impl OtlpPipeline {
         })
     }
 
-    /// Runs a meter provider call on a thread of its own and waits for it until `deadline`
-    /// only: the SDK's reader has fixed waits of its own (5 s at shutdown, none at all for a
-    /// flush), and our export is bounded by the same deadline.
-    fn metrics_within(
+    /// Runs a meter provider call on a thread of its own while `during` runs here, then waits
+    /// for the call until `deadline` only: the SDK's reader has fixed waits of its own (5 s at
+    /// shutdown, none at all for a flush), and our metric export is bounded by the same
+    /// deadline.
+    fn with_metrics<R>(
         &self,
         deadline: Instant,
         call: impl FnOnce() -> opentelemetry_sdk::error::OTelSdkResult + Send + 'static,
-    ) -> Option<String> {
+        during: impl FnOnce() -> R,
+    ) -> (R, Option<String>) {
         if self.exporting.is_none() {
-            return call().err().map(|e| e.to_string());
+            return (during(), call().err().map(|e| e.to_string()));
         }
         self.metric_deadline.set(Some(deadline));
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
@@ -898,16 +910,17 @@ impl OtlpPipeline {
             .spawn(move || {
                 let _ = sender.send(call());
             });
+        let result = during();
         let left = deadline.saturating_duration_since(Instant::now());
-        let result = match spawned {
+        let error = match spawned {
             Err(error) => Some(format!("cannot start the metrics flush: {error}")),
             Ok(_) => match receiver.recv_timeout(left + Duration::from_millis(100)) {
                 Ok(result) => result.err().map(|e| e.to_string()),
-                Err(_) => Some(format!("the metrics export did not finish within {left:?}")),
+                Err(_) => Some("the metrics export did not finish by the deadline".to_owned()),
             },
         };
         self.metric_deadline.set(None);
-        result
+        (result, error)
     }
 
     /// What was not delivered since start, per signal and cause, and each endpoint's last

@@ -27,6 +27,8 @@ use tokio::runtime::Handle;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
+use crate::endpoint_errors::EndpointErrors;
+
 /// Counters of one signal's exports, as requests leave the pipeline.
 #[derive(Debug, Default)]
 pub(crate) struct ExportCounters {
@@ -114,6 +116,8 @@ pub(crate) struct SignalSender {
     pub(crate) counters: Arc<ExportCounters>,
     /// With trace-id balancing: the balancer whose ring groups a span batch by collector.
     pub(crate) affinity: Option<Balancer>,
+    /// Every endpoint's last error, and `<signal>:`, the prefix of this signal's endpoints.
+    pub(crate) endpoint_errors: (EndpointErrors, String),
 }
 
 impl SignalSender {
@@ -309,6 +313,7 @@ impl SignalSender {
         let items = prepared.items();
         let sender = self.clone();
         let before = self.counters.settled_items();
+        let started = std::time::Instant::now();
         let outcome = runtime
             .spawn(async move {
                 let progress = Progress::detached();
@@ -323,15 +328,21 @@ impl SignalSender {
                 OTelSdkError::InternalFailure(format!("{what} export task failed: {e}"))
             })?;
         let Some(outcome) = outcome else {
-            // Cut off: what the requests already settled is counted; the rest timed out.
+            // Cut off: what the requests already settled is counted; the rest is counted
+            // under the cause of the last failed attempt (the retries were still going), or as
+            // timed out when no attempt failed.
             let counted = self.counters.settled_items().saturating_sub(before);
             let rest = (items as u64).saturating_sub(counted);
+            let (errors, prefix) = &self.endpoint_errors;
+            let cause = errors
+                .last_cause_since(prefix, started)
+                .unwrap_or(Cause::Timeout);
             self.counters
                 .items_failed
                 .fetch_add(rest, Ordering::Relaxed);
             self.counters
                 .failed_by_cause
-                .add(Cause::Timeout, usize::try_from(rest).unwrap_or(usize::MAX));
+                .add(cause, usize::try_from(rest).unwrap_or(usize::MAX));
             let timeout = timeout.unwrap_or_default();
             tracing::warn!(
                 items = rest,

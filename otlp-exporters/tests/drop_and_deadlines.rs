@@ -214,3 +214,60 @@ fn a_refused_connection_is_reported_with_its_cause_and_endpoint() {
         "{report:?}"
     );
 }
+
+#[test]
+fn the_metric_export_stops_at_its_own_timeout() {
+    let (_runtime, receiver) = receiver();
+    receiver.faults().set_default(Some(Fault::hang()));
+    let mut builder = OtlpPipeline::builder()
+        .with_endpoint(receiver.grpc_endpoint())
+        .with_metric_export_interval(Duration::from_secs(3600));
+    // What OTEL_METRIC_EXPORT_TIMEOUT=300 sets.
+    builder.config_mut().metric_export_timeout = Duration::from_millis(300);
+    let pipeline = builder.build().unwrap();
+    pipeline
+        .meter("m")
+        .u64_counter("requests")
+        .build()
+        .add(1, &[]);
+    let started = Instant::now();
+    let flushed = pipeline.force_flush(Duration::from_secs(20));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "force_flush took {took:?}");
+    assert!(flushed.metrics_error.is_some(), "{flushed:?}");
+    let metrics = flushed.delivery.signal(Signal::Metrics).unwrap().clone();
+    assert_eq!(
+        metrics.failed.get(otlp_batch::Cause::Timeout),
+        1,
+        "{flushed}"
+    );
+    assert_eq!(metrics.undelivered(), 1, "{flushed}");
+}
+
+#[test]
+fn a_metric_export_cut_off_while_retrying_a_refused_connection_says_connection() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pipeline = OtlpPipeline::builder()
+        .with_endpoint(format!("http://127.0.0.1:{port}"))
+        .with_metric_export_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    pipeline
+        .meter("m")
+        .u64_counter("requests")
+        .build()
+        .add(1, &[]);
+    // The default retries (1 s backoff, 60 s in all) outlast the deadline.
+    let report = pipeline.shutdown(Duration::from_millis(1500));
+    let metrics = report.delivery.signal(Signal::Metrics).unwrap().clone();
+    assert_eq!(
+        metrics.failed.get(otlp_batch::Cause::Connection),
+        1,
+        "{report}"
+    );
+    assert!(report.to_string().contains("connection failed"), "{report}");
+}

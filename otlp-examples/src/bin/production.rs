@@ -249,6 +249,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         stats.retry.retries,
         stats.span_exports.requests + stats.metric_exports.requests + stats.log_exports.requests
     );
+    if report.undelivered > 0 {
+        return Err(report.to_string().into());
+    }
     if let Some(receiver) = &receiver {
         let received = receiver.received();
         let compressed = received
