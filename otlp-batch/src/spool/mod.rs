@@ -3,350 +3,342 @@
 //! crash (at-least-once delivery).
 //!
 //! Layout: a directory of segments `00000001.seg` (records, see [`record`]) with acknowledgment
-//! files `00000001.ack` (the 8-byte ids of acknowledged records). A segment is deleted when all
-//! its records are acknowledged. When the spool exceeds its byte budget, the oldest segment is
-//! evicted and its unacknowledged records are counted. On open, every segment is read back; a
-//! torn or corrupt tail (a crash, a full disk) is detected by the records' checksums, cut off
-//! with a warning and counted, never a panic or a hang.
+//! files `00000001.ack`, and a `LOCK` file that one spool at a time holds ([`lock`]). A segment
+//! is removed once all its records are acknowledged.
+//!
+//! What it promises, given a disk that keeps what it fsynced:
+//! - an [`Spool::append`] that returned `Ok` is on disk (fsynced, and its segment's name with
+//!   it) and comes back after a crash until it is acknowledged, exactly once per open;
+//! - an append that returned an error left nothing readable behind, or a record that may come
+//!   back once (a duplicate, never a loss); the error names the directory and the cause;
+//! - damage (a flipped bit, a torn write, a truncated file) costs only the records whose own
+//!   bytes were hit: reading resynchronises on the next whole record, and counts what it skipped;
+//! - the directory's files never hold more than `max_bytes`; the oldest segment is evicted
+//!   first, and a record counts as evicted only if it was never delivered;
+//! - an acknowledgment is written but not fsynced: after a power cut (not a process crash) a
+//!   record acknowledged just before may be sent again.
 //!
 //! Why a segment log of our own rather than an embedded database: the access pattern is a
 //! queue (append, acknowledge in roughly the same order, replay on start), which a log serves
-//! with one sequential write and one fsync per request and no compaction; the format is a few
-//! dozen lines, checked by unit and crash tests, and adds no dependency but `crc32fast`.
+//! with one sequential write and one fsync per request and no compaction; the format is small,
+//! checked by a model-based test over a fault-injecting [`storage`] layer and a SIGKILL test.
 
+mod config;
+pub mod lock;
 pub mod record;
+mod recover;
+mod segment;
+mod stats;
+pub mod storage;
 
 use std::collections::{HashMap, VecDeque};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use otlp_core::{ExportRequest, InvalidSetting};
 use parking_lot::Mutex;
 
-pub use record::SpooledRequest;
+pub use config::SpoolConfig;
+pub use record::{SpooledRequest, RECORD_OVERHEAD};
+pub use stats::SpoolStats;
 
-/// Spool settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpoolConfig {
-    /// The directory (created if missing).
-    pub dir: PathBuf,
-    /// The byte budget; past it the oldest segment is evicted (default 256 MiB).
-    pub max_bytes: u64,
-    /// Segment size before a new segment is started (default 8 MiB).
-    pub segment_bytes: u64,
-    /// `fsync` every append (default true). Off trades crash safety for speed.
-    pub sync_every_append: bool,
-}
-
-impl SpoolConfig {
-    /// A spool in `dir` with the defaults.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        SpoolConfig {
-            dir: dir.into(),
-            max_bytes: 256 * 1024 * 1024,
-            segment_bytes: 8 * 1024 * 1024,
-            sync_every_append: true,
-        }
-    }
-
-    /// Sets the byte budget.
-    pub fn with_max_bytes(mut self, bytes: u64) -> Self {
-        self.max_bytes = bytes;
-        self
-    }
-
-    /// Sets the segment size.
-    pub fn with_segment_bytes(mut self, bytes: u64) -> Self {
-        self.segment_bytes = bytes;
-        self
-    }
-}
-
-/// The spool's numbers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SpoolStats {
-    /// Requests appended since open.
-    pub appended: u64,
-    /// Requests acknowledged since open.
-    pub acknowledged: u64,
-    /// Requests not acknowledged yet (in flight or waiting for a replay).
-    pub pending: u64,
-    /// Items of the pending requests.
-    pub pending_items: u64,
-    /// Requests dropped by the byte budget.
-    pub evicted: u64,
-    /// Items of the evicted requests.
-    pub evicted_items: u64,
-    /// Bytes of corrupt or torn records cut off at open.
-    pub corrupt_bytes: u64,
-    /// Bytes on disk.
-    pub bytes: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// Being sent; not to be replayed.
-    InFlight,
-    /// Waiting for a replay.
-    Waiting,
-}
-
-#[derive(Debug)]
-struct Entry {
-    offset: u64,
-    size: usize,
-    items: usize,
-    state: State,
-}
-
-#[derive(Debug)]
-struct Segment {
-    number: u64,
-    file: File,
-    length: u64,
-    entries: HashMap<u64, Entry>,
-    acks: Option<File>,
-}
+use lock::{DirLock, LockError};
+use segment::{Entry, Segment, State, ACK_SIZE};
+use storage::{OsStorage, Storage};
 
 #[derive(Debug)]
 struct Inner {
     segments: VecDeque<Segment>,
     next_id: u64,
+    next_segment: u64,
+    /// Records evicted while in flight, with their items: delivered if acknowledged, lost if
+    /// released.
+    evicted_in_flight: HashMap<u64, usize>,
+}
+
+impl Inner {
+    fn reserved(&self) -> u64 {
+        self.segments.iter().map(Segment::reserved).sum()
+    }
 }
 
 /// The disk spool. Thread-safe; share it in an `Arc`.
 #[derive(Debug)]
 pub struct Spool {
     config: SpoolConfig,
+    storage: Arc<dyn Storage>,
     inner: Mutex<Inner>,
     appended: AtomicU64,
     acknowledged: AtomicU64,
     evicted: AtomicU64,
     evicted_items: AtomicU64,
     corrupt_bytes: AtomicU64,
+    write_errors: AtomicU64,
+    _lock: DirLock,
 }
 
-fn segment_path(dir: &Path, number: u64, extension: &str) -> PathBuf {
-    dir.join(format!("{number:08}.{extension}"))
-}
-
-fn io_error(config: &SpoolConfig, what: &str, error: std::io::Error) -> InvalidSetting {
-    InvalidSetting::new(
-        "spool.dir",
-        config.dir.display().to_string(),
-        format!("{what}: {error}"),
-    )
+fn setting_error(config: &SpoolConfig, why: String) -> InvalidSetting {
+    InvalidSetting::new("spool.dir", config.dir.display().to_string(), why)
 }
 
 impl Spool {
     /// Opens (or creates) the spool, reading back what a previous run left. Records not
-    /// acknowledged then are waiting for a replay ([`Spool::take_waiting`]).
+    /// acknowledged then are waiting for a replay ([`Spool::take_waiting`]). Fails when another
+    /// spool has the directory open.
     pub fn open(config: SpoolConfig) -> Result<Spool, InvalidSetting> {
-        if config.max_bytes == 0 || config.segment_bytes == 0 {
+        Spool::open_with(config, Arc::new(OsStorage))
+    }
+
+    /// [`Spool::open`] over another file layer (tests inject faults through one).
+    pub fn open_with(
+        config: SpoolConfig,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Spool, InvalidSetting> {
+        let minimum = (RECORD_OVERHEAD as u64 + ACK_SIZE) * 4;
+        if config.max_bytes < minimum {
             return Err(InvalidSetting::new(
                 "spool.max_bytes",
+                config.max_bytes.to_string(),
+                format!("must be at least {minimum}"),
+            ));
+        }
+        if config.segment_bytes == 0 {
+            return Err(InvalidSetting::new(
+                "spool.segment_bytes",
                 "0",
                 "must be positive",
             ));
         }
-        std::fs::create_dir_all(&config.dir)
-            .map_err(|e| io_error(&config, "cannot create it", e))?;
-        let mut numbers: Vec<u64> = std::fs::read_dir(&config.dir)
-            .map_err(|e| io_error(&config, "cannot list it", e))?
-            .filter_map(|entry| entry.ok())
-            .filter_map(|entry| {
-                let name = entry.file_name().into_string().ok()?;
-                name.strip_suffix(".seg")?.parse().ok()
-            })
-            .collect();
-        numbers.sort_unstable();
+        let dir = config.dir.clone();
+        storage
+            .create_dir_all(&dir)
+            .map_err(|e| setting_error(&config, format!("cannot create it: {e}")))?;
+        let lock = DirLock::acquire(&dir).map_err(|e| match e {
+            LockError::InUse => setting_error(
+                &config,
+                "in use: another spool, in this process or another, has it open".to_string(),
+            ),
+            LockError::Io(e) => setting_error(&config, format!("cannot lock it: {e}")),
+        })?;
+        let names = storage
+            .list(&dir)
+            .map_err(|e| setting_error(&config, format!("cannot list it: {e}")))?;
+        let numbered = |extension: &str| -> Vec<u64> {
+            let mut numbers: Vec<u64> = names
+                .iter()
+                .filter_map(|name| name.strip_suffix(extension)?.parse().ok())
+                .collect();
+            numbers.sort_unstable();
+            numbers
+        };
+        let segments = numbered(".seg");
+        let acks = numbered(".ack");
         let spool = Spool {
-            config,
+            storage,
             inner: Mutex::new(Inner {
                 segments: VecDeque::new(),
                 next_id: 1,
+                next_segment: segments.iter().chain(&acks).max().map_or(1, |n| n + 1),
+                evicted_in_flight: HashMap::new(),
             }),
             appended: AtomicU64::new(0),
             acknowledged: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             evicted_items: AtomicU64::new(0),
             corrupt_bytes: AtomicU64::new(0),
+            write_errors: AtomicU64::new(0),
+            _lock: lock,
+            config,
         };
-        {
-            let mut inner = spool.inner.lock();
-            for number in &numbers {
-                let segment = spool
-                    .recover(*number)
-                    .map_err(|e| io_error(&spool.config, "cannot read a segment", e))?;
-                if let Some(max) = segment.entries.keys().max() {
-                    inner.next_id = inner.next_id.max(max + 1);
-                }
-                if segment.entries.is_empty() {
-                    spool.delete(number);
-                } else {
-                    inner.segments.push_back(segment);
-                }
-            }
-            let next = numbers.last().map_or(1, |n| n + 1);
-            let fresh = spool
-                .create(next)
-                .map_err(|e| io_error(&spool.config, "cannot create a segment", e))?;
-            inner.segments.push_back(fresh);
+        for orphan in acks.iter().filter(|n| !segments.contains(n)) {
+            let _ = spool.storage.remove(&segment::path(&dir, *orphan, "ack"));
         }
+        let mut inner = spool.inner.lock();
+        for number in segments {
+            let recovered =
+                recover::recover(spool.storage.as_ref(), &dir, number).map_err(|e| {
+                    let path = segment::path(&dir, number, "seg");
+                    setting_error(
+                        &spool.config,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+            spool
+                .corrupt_bytes
+                .fetch_add(recovered.skipped, Ordering::Relaxed);
+            if let Some(max) = recovered.max_id {
+                inner.next_id = inner.next_id.max(max + 1);
+            }
+            if recovered.segment.entries.is_empty() {
+                spool.remove_segment(&recovered.segment);
+            } else {
+                inner.segments.push_back(recovered.segment);
+            }
+        }
+        spool.make_room(&mut inner, 0);
+        drop(inner);
         Ok(spool)
     }
 
-    /// Reads a segment back, cutting a corrupt tail and skipping acknowledged records.
-    fn recover(&self, number: u64) -> std::io::Result<Segment> {
-        let path = segment_path(&self.config.dir, number, "seg");
-        let mut data = Vec::new();
-        File::open(&path)?.read_to_end(&mut data)?;
-        let mut acked = std::collections::HashSet::new();
-        if let Ok(mut file) = File::open(segment_path(&self.config.dir, number, "ack")) {
-            let mut ids = Vec::new();
-            file.read_to_end(&mut ids)?;
-            // A torn last id (not 8 bytes) is ignored: that record is simply sent again.
-            for chunk in ids.chunks_exact(8) {
-                let mut id = [0u8; 8];
-                id.copy_from_slice(chunk);
-                acked.insert(u64::from_le_bytes(id));
-            }
+    /// The error of a failed operation, naming the directory and the cause.
+    fn fail(&self, error: io::Error) -> io::Error {
+        self.write_errors.fetch_add(1, Ordering::Relaxed);
+        io::Error::new(
+            error.kind(),
+            format!("spool {}: {error}", self.config.dir.display()),
+        )
+    }
+
+    fn remove_segment(&self, segment: &Segment) {
+        if let Err(error) = segment.remove(self.storage.as_ref(), &self.config.dir) {
+            tracing::warn!(dir = %self.config.dir.display(), segment = segment.number, %error, "spool: cannot remove a finished segment");
         }
-        let mut entries = HashMap::new();
-        let mut offset = 0usize;
-        while offset < data.len() {
-            match record::decode(&data[offset..]) {
-                Some((spooled, size)) => {
-                    if !acked.contains(&spooled.id) {
-                        entries.insert(
-                            spooled.id,
-                            Entry {
-                                offset: offset as u64,
-                                size,
-                                items: spooled.request.items,
-                                state: State::Waiting,
-                            },
-                        );
+    }
+
+    /// Evicts the oldest segments until `needed` more bytes fit in the budget.
+    fn make_room(&self, inner: &mut Inner, needed: u64) {
+        while inner.reserved() + needed > self.config.max_bytes {
+            let Some(oldest) = inner.segments.pop_front() else {
+                return;
+            };
+            let (mut requests, mut items) = (0u64, 0u64);
+            for (id, entry) in &oldest.entries {
+                match entry.state {
+                    State::Waiting => {
+                        requests += 1;
+                        items += entry.items as u64;
                     }
-                    offset += size;
-                }
-                None => {
-                    let lost = data.len() - offset;
-                    tracing::warn!(segment = %path.display(), offset, lost, "spool: corrupt or torn records cut off");
-                    self.corrupt_bytes.fetch_add(lost as u64, Ordering::Relaxed);
-                    OpenOptions::new()
-                        .write(true)
-                        .open(&path)?
-                        .set_len(offset as u64)?;
-                    break;
+                    State::InFlight => {
+                        inner.evicted_in_flight.insert(*id, entry.items);
+                    }
                 }
             }
+            self.evicted.fetch_add(requests, Ordering::Relaxed);
+            self.evicted_items.fetch_add(items, Ordering::Relaxed);
+            if requests > 0 {
+                tracing::warn!(
+                    requests,
+                    items,
+                    "spool: byte budget exceeded; oldest segment evicted"
+                );
+            }
+            self.remove_segment(&oldest);
         }
-        let file = OpenOptions::new().read(true).append(true).open(&path)?;
-        Ok(Segment {
-            number,
-            file,
-            length: offset as u64,
-            entries,
-            acks: None,
-        })
-    }
-
-    fn create(&self, number: u64) -> std::io::Result<Segment> {
-        let path = segment_path(&self.config.dir, number, "seg");
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
-        Ok(Segment {
-            number,
-            file,
-            length: 0,
-            entries: HashMap::new(),
-            acks: None,
-        })
-    }
-
-    fn delete(&self, number: &u64) {
-        let _ = std::fs::remove_file(segment_path(&self.config.dir, *number, "seg"));
-        let _ = std::fs::remove_file(segment_path(&self.config.dir, *number, "ack"));
     }
 
     /// Appends a request before it is sent; returns the id to acknowledge it with. The record
-    /// is in flight until [`Spool::ack`] or [`Spool::release`].
-    pub fn append(&self, request: &ExportRequest) -> std::io::Result<u64> {
+    /// is in flight until [`Spool::ack`] or [`Spool::release`]. When this returns `Ok`, the
+    /// record is durable (with `sync_every_append`); when it fails, nothing of it is readable.
+    pub fn append(&self, request: &ExportRequest) -> io::Result<u64> {
+        let written_at = SystemTime::now();
         let mut inner = self.inner.lock();
         let id = inner.next_id;
         inner.next_id += 1;
-        let bytes = record::encode(id, request);
-        let rotate = inner.segments.back().is_some_and(|s| {
-            s.length > 0 && s.length + bytes.len() as u64 > self.config.segment_bytes
-        });
-        if rotate || inner.segments.is_empty() {
-            let next = inner.segments.back().map_or(1, |s| s.number + 1);
-            let fresh = self.create(next)?;
+        let record = record::encode(id, request, written_at);
+        let needed = record.len() as u64 + ACK_SIZE;
+        if needed > self.config.max_bytes {
+            return Err(self.fail(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a record of {} bytes does not fit in spool.max_bytes = {}",
+                    record.len(),
+                    self.config.max_bytes
+                ),
+            )));
+        }
+        self.make_room(&mut inner, needed);
+        let segment_bytes = self.config.effective_segment_bytes();
+        let full = |s: &Segment| {
+            s.sealed || (s.length > 0 && s.length + record.len() as u64 > segment_bytes)
+        };
+        if inner.segments.back().is_none_or(full) {
+            if let Some(last) = inner.segments.back_mut() {
+                last.sealed = true;
+            }
+            self.remove_finished(&mut inner);
+            let number = inner.next_segment;
+            inner.next_segment += 1;
+            let fresh =
+                Segment::create(self.storage.as_ref(), &self.config.dir, number).map_err(|e| {
+                    self.fail(io::Error::new(
+                        e.kind(),
+                        format!("cannot create a segment: {e}"),
+                    ))
+                })?;
             inner.segments.push_back(fresh);
         }
-        let segment = inner
-            .segments
-            .back_mut()
-            .ok_or_else(|| std::io::Error::other("no segment"))?;
-        segment.file.write_all(&bytes)?;
-        if self.config.sync_every_append {
-            segment.file.sync_data()?;
-        }
+        let Some(segment) = inner.segments.back_mut() else {
+            return Err(self.fail(io::Error::other("no segment")));
+        };
+        let offset = segment
+            .append(&record, self.config.sync_every_append)
+            .map_err(|e| self.fail(e))?;
         segment.entries.insert(
             id,
             Entry {
-                offset: segment.length,
-                size: bytes.len(),
+                offset,
+                size: record.len(),
                 items: request.items,
+                written_at,
                 state: State::InFlight,
             },
         );
-        segment.length += bytes.len() as u64;
         self.appended.fetch_add(1, Ordering::Relaxed);
-        self.enforce_budget(&mut inner);
         Ok(id)
     }
 
-    /// The collector accepted the request (or refused it for good): forget it.
-    pub fn ack(&self, id: u64) -> std::io::Result<()> {
+    /// Removes sealed segments whose records are all acknowledged.
+    fn remove_finished(&self, inner: &mut Inner) {
+        let dir = &self.config.dir;
+        inner.segments.retain(|segment| {
+            let finished = segment.sealed && segment.entries.is_empty();
+            if finished {
+                if let Err(error) = segment.remove(self.storage.as_ref(), dir) {
+                    tracing::warn!(dir = %dir.display(), segment = segment.number, %error, "spool: cannot remove a finished segment");
+                }
+            }
+            !finished
+        });
+    }
+
+    /// The collector accepted the request (or refused it for good): forget it. An error means
+    /// the acknowledgment may not have reached the disk: the record is not replayed while this
+    /// spool is open, but may be once after a restart.
+    pub fn ack(&self, id: u64) -> io::Result<()> {
         let mut inner = self.inner.lock();
-        let last = inner.segments.len().saturating_sub(1);
-        let Some(index) = inner
-            .segments
-            .iter()
-            .position(|s| s.entries.contains_key(&id))
-        else {
-            return Ok(()); // evicted or already acknowledged
-        };
-        let segment = &mut inner.segments[index];
-        segment.entries.remove(&id);
-        self.acknowledged.fetch_add(1, Ordering::Relaxed);
-        if segment.entries.is_empty() && index != last {
-            let number = segment.number;
-            inner.segments.remove(index);
-            self.delete(&number);
+        if inner.evicted_in_flight.remove(&id).is_some() {
+            self.acknowledged.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        if segment.acks.is_none() {
-            let path = segment_path(&self.config.dir, segment.number, "ack");
-            segment.acks = Some(OpenOptions::new().append(true).create(true).open(path)?);
+        let Some(segment) = inner
+            .segments
+            .iter_mut()
+            .find(|s| s.entries.contains_key(&id))
+        else {
+            return Ok(()); // already acknowledged
+        };
+        segment.entries.remove(&id);
+        self.acknowledged.fetch_add(1, Ordering::Relaxed);
+        let written = segment.write_ack(self.storage.as_ref(), &self.config.dir, id);
+        let finished = segment.sealed && segment.entries.is_empty();
+        if finished {
+            self.remove_finished(&mut inner);
         }
-        if let Some(acks) = &mut segment.acks {
-            acks.write_all(&id.to_le_bytes())?;
-        }
-        Ok(())
+        written.map_err(|e| self.fail(e))
     }
 
     /// Sending failed for now: the request waits for a replay.
     pub fn release(&self, id: u64) {
         let mut inner = self.inner.lock();
+        if let Some(items) = inner.evicted_in_flight.remove(&id) {
+            self.evicted.fetch_add(1, Ordering::Relaxed);
+            self.evicted_items
+                .fetch_add(items as u64, Ordering::Relaxed);
+            return;
+        }
         for segment in inner.segments.iter_mut() {
             if let Some(entry) = segment.entries.get_mut(&id) {
                 entry.state = State::Waiting;
@@ -356,84 +348,82 @@ impl Spool {
     }
 
     /// Up to `limit` waiting requests, oldest first, marked in flight again.
-    pub fn take_waiting(&self, limit: usize) -> std::io::Result<Vec<SpooledRequest>> {
+    pub fn take_waiting(&self, limit: usize) -> io::Result<Vec<SpooledRequest>> {
+        let now = SystemTime::now();
         let mut inner = self.inner.lock();
         let mut out = Vec::new();
         for segment in inner.segments.iter_mut() {
-            let mut ids: Vec<u64> = segment
-                .entries
-                .iter()
-                .filter(|(_, e)| e.state == State::Waiting)
-                .map(|(id, _)| *id)
-                .collect();
-            ids.sort_unstable();
-            for id in ids {
+            let mut damaged = Vec::new();
+            for (id, entry) in segment.entries.iter_mut() {
                 if out.len() >= limit {
-                    return Ok(out);
+                    break;
                 }
-                let Some(entry) = segment.entries.get_mut(&id) else {
+                if entry.state != State::Waiting {
                     continue;
-                };
+                }
                 let mut buffer = vec![0u8; entry.size];
-                segment.file.read_exact_at(&mut buffer, entry.offset)?;
-                match record::decode(&buffer) {
-                    Some((spooled, _)) => {
+                segment
+                    .file
+                    .read_exact_at(&mut buffer, entry.offset)
+                    .map_err(|e| {
+                        io::Error::new(
+                            e.kind(),
+                            format!(
+                                "spool {}: cannot read a record: {e}",
+                                self.config.dir.display()
+                            ),
+                        )
+                    })?;
+                match record::decode(&buffer, now) {
+                    Some(spooled) if spooled.id == *id => {
                         entry.state = State::InFlight;
                         out.push(spooled);
                     }
-                    None => {
-                        tracing::warn!(id, "spool: a record no longer reads back; dropped");
-                        self.corrupt_bytes
-                            .fetch_add(entry.size as u64, Ordering::Relaxed);
-                        segment.entries.remove(&id);
-                    }
+                    _ => damaged.push(*id),
                 }
+            }
+            for id in damaged {
+                if let Some(entry) = segment.entries.remove(&id) {
+                    tracing::warn!(id, "spool: a record no longer reads back; dropped");
+                    self.corrupt_bytes
+                        .fetch_add(entry.size as u64, Ordering::Relaxed);
+                }
+            }
+            if out.len() >= limit {
+                break;
             }
         }
         Ok(out)
     }
 
-    fn enforce_budget(&self, inner: &mut Inner) {
-        let mut total: u64 = inner.segments.iter().map(|s| s.length).sum();
-        while total > self.config.max_bytes && inner.segments.len() > 1 {
-            let Some(oldest) = inner.segments.pop_front() else {
-                break;
-            };
-            let items: usize = oldest.entries.values().map(|e| e.items).sum();
-            self.evicted
-                .fetch_add(oldest.entries.len() as u64, Ordering::Relaxed);
-            self.evicted_items
-                .fetch_add(items as u64, Ordering::Relaxed);
-            if !oldest.entries.is_empty() {
-                tracing::warn!(
-                    requests = oldest.entries.len(),
-                    items,
-                    "spool: byte budget exceeded; oldest segment evicted"
-                );
-            }
-            total -= oldest.length;
-            self.delete(&oldest.number);
-        }
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.config.dir
     }
 
     /// The numbers now.
     pub fn stats(&self) -> SpoolStats {
         let inner = self.inner.lock();
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let entries = || inner.segments.iter().flat_map(|s| s.entries.values());
         SpoolStats {
             appended: get(&self.appended),
             acknowledged: get(&self.acknowledged),
-            pending: inner.segments.iter().map(|s| s.entries.len() as u64).sum(),
-            pending_items: inner
-                .segments
-                .iter()
-                .flat_map(|s| s.entries.values())
-                .map(|e| e.items as u64)
-                .sum(),
+            pending: entries().count() as u64,
+            pending_items: entries().map(|e| e.items as u64).sum(),
             evicted: get(&self.evicted),
             evicted_items: get(&self.evicted_items),
             corrupt_bytes: get(&self.corrupt_bytes),
-            bytes: inner.segments.iter().map(|s| s.length).sum(),
+            write_errors: get(&self.write_errors),
+            bytes: inner
+                .segments
+                .iter()
+                .map(|s| s.length + s.acks_length)
+                .sum(),
+            oldest_pending_age: entries()
+                .map(|e| e.written_at)
+                .min()
+                .map(|oldest| SystemTime::now().duration_since(oldest).unwrap_or_default()),
         }
     }
 }
