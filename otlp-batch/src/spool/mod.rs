@@ -18,15 +18,21 @@
 //! - an acknowledgment is written but not fsynced: after a power cut (not a process crash) a
 //!   record acknowledged just before may be sent again.
 //!
+//! In a stack, the spool is a tower layer ([`SpoolLayer`]) with a replay task ([`replay`]):
+//! the rules for appending, acknowledging and releasing live here, in [`in_flight`].
+//!
 //! Why a segment log of our own rather than an embedded database: the access pattern is a
 //! queue (append, acknowledge in roughly the same order, replay on start), which a log serves
 //! with one sequential write and one fsync per request and no compaction; the format is small,
 //! checked by a model-based test over a fault-injecting [`storage`] layer and a SIGKILL test.
 
 mod config;
+pub mod in_flight;
+mod layer;
 pub mod lock;
 pub mod record;
 mod recover;
+pub mod replay;
 mod segment;
 mod stats;
 pub mod storage;
@@ -42,6 +48,7 @@ use otlp_core::{ExportRequest, InvalidSetting};
 use parking_lot::Mutex;
 
 pub use config::SpoolConfig;
+pub use layer::{SpoolLayer, SpoolService};
 pub use record::{SpooledRequest, RECORD_OVERHEAD};
 pub use stats::SpoolStats;
 

@@ -1,0 +1,133 @@
+//! The spool as a tower layer: every request is appended to the disk spool before the inner
+//! service sends it, and settled by the answer ([`InFlight`](super::in_flight::InFlight)).
+//!
+//! A failure that may pass is answered with `Ok` and the request's items in
+//! [`ExportOutcome::deferred`]: they are not lost, they wait in the spool, and the replay task
+//! ([`replay`](super::replay)) sends them again. A permanent refusal passes through as the
+//! inner error. When the spool cannot take a request (a full disk, an I/O error), it is sent
+//! without it, with a warning, and counted in the spool's `write_errors`.
+//!
+//! ```
+//! use otlp_batch::spool::{Spool, SpoolConfig, SpoolLayer};
+//! use otlp_core::{BoxError, Encoding, ExportOutcome, ExportRequest, Signal};
+//! use std::sync::Arc;
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let dir = std::env::temp_dir().join(format!("otlp-doc-spool-{}", std::process::id()));
+//! let spool = Arc::new(Spool::open(SpoolConfig::new(&dir))?);
+//! let transport = tower::service_fn(|request: ExportRequest| async move {
+//!     Ok::<_, BoxError>(ExportOutcome::accepted(request.items))
+//! });
+//! let service = ServiceBuilder::new()
+//!     .layer(SpoolLayer::new(Arc::clone(&spool)))
+//!     .service(transport);
+//! let request = ExportRequest::new(Signal::Traces, Encoding::Protobuf, "x".into(), 1);
+//! let outcome = service.oneshot(request).await?;
+//! assert_eq!(outcome.accepted, 1);
+//! assert_eq!(spool.stats().pending, 0, "acknowledged");
+//! # std::fs::remove_dir_all(dir)?;
+//! # Ok::<(), BoxError>(())
+//! # })?;
+//! # Ok::<(), BoxError>(())
+//! ```
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use otlp_core::{BoxError, ExportOutcome, ExportRequest};
+use tower::{Layer, Service};
+
+use super::in_flight::{InFlight, Settled};
+use super::Spool;
+
+/// Wraps a service in [`SpoolService`].
+#[derive(Debug, Clone)]
+pub struct SpoolLayer {
+    spool: Arc<Spool>,
+}
+
+impl SpoolLayer {
+    /// A layer appending to `spool`.
+    pub fn new(spool: Arc<Spool>) -> Self {
+        SpoolLayer { spool }
+    }
+}
+
+impl<S> Layer<S> for SpoolLayer {
+    type Service = SpoolService<S>;
+
+    fn layer(&self, inner: S) -> SpoolService<S> {
+        SpoolService {
+            inner,
+            spool: Arc::clone(&self.spool),
+        }
+    }
+}
+
+/// Appends each request to the spool before sending it; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct SpoolService<S> {
+    inner: S,
+    spool: Arc<Spool>,
+}
+
+impl<S> SpoolService<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S> Service<ExportRequest> for SpoolService<S>
+where
+    S: Service<ExportRequest, Response = ExportOutcome, Error = BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = ExportOutcome;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<ExportOutcome, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: ExportRequest) -> Self::Future {
+        let items = request.items;
+        let in_flight = match self.spool.append(&request) {
+            Ok(id) => Some(InFlight::new(Arc::clone(&self.spool), id)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot write to the spool; sending without it");
+                None
+            }
+        };
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let result = future.await;
+            let Some(in_flight) = in_flight else {
+                return result;
+            };
+            match (in_flight.settle(&result), result) {
+                (Settled::Deferred, Err(error)) => {
+                    tracing::warn!(items, %error, "export failed; kept in the spool for a replay");
+                    Ok(ExportOutcome {
+                        deferred: items,
+                        ..ExportOutcome::default()
+                    })
+                }
+                (_, result) => result,
+            }
+        })
+    }
+}
