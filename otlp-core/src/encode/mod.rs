@@ -8,11 +8,13 @@
 mod direct;
 mod direct_logs;
 mod json;
+mod reencode;
 mod sdk;
 
 pub use direct::SpanEncoder;
 pub use direct_logs::LogEncoder;
 pub use json::{decode_json, to_json};
+pub use reencode::reencode;
 pub use sdk::{logs_message, metrics_message, spans_message};
 
 use bytes::Bytes;
