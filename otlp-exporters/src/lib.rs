@@ -29,6 +29,7 @@
 pub mod config;
 pub mod custom;
 mod pipeline;
+mod replay;
 pub mod self_metrics;
 mod sinks;
 mod stack;

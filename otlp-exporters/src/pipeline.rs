@@ -17,6 +17,7 @@ use opentelemetry_sdk::metrics::{
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData};
 use opentelemetry_sdk::Resource;
+use otlp_batch::spool::SpoolLayer;
 use otlp_batch::{
     BatchConfig, BatchLogProcessor, BatchProcessor, BatchSpanProcessor, FlushReport, LogItem,
     PipelineRuntime,
@@ -30,12 +31,15 @@ use otlp_reliability::health::{
 use otlp_reliability::retry::{RetryConfig, RetryStats};
 use otlp_transport::balance::{Resolver, Strategy};
 use otlp_transport::Compression;
+use tower::util::BoxCloneSyncService;
+use tower::Layer as _;
 
 use crate::config::{BulkheadConfig, EnvSource, PipelineConfig, ProcessEnv, Protocol, Secret};
 use crate::custom::CustomExporter;
+use crate::replay::{ReplayRoute, SpoolReplay};
 use crate::sinks::{
-    ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, SignalSender,
-    SpanSink,
+    ExportCounters, LogSink, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter, Route,
+    SignalSender, SpanSink,
 };
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
@@ -402,6 +406,7 @@ impl OtlpPipeline {
         views: Vec<View>,
         resolver: Option<Arc<dyn Resolver>>,
     ) -> Result<Self, BuildError> {
+        let config = stack::retry_within_export_timeouts(config);
         let runtime = PipelineRuntime::new("otlp-pipeline")?;
         let resource = resource(&config);
         let health = HealthRegistry::new();
@@ -434,6 +439,7 @@ impl OtlpPipeline {
             _ => None,
         };
         let mut senders = Vec::new();
+        let mut replay_routes = Vec::new();
         for signal in Signal::ALL {
             let stack = match &custom {
                 Some(exporter) => stack::custom(signal, exporter, &config, &shared, &breakers)?,
@@ -446,11 +452,13 @@ impl OtlpPipeline {
                     runtime.handle(),
                 )?,
             };
+            let counters = Arc::new(ExportCounters::default());
+            let (route, replay_route) = spool_route(stack.route, spool.as_ref(), &counters);
+            replay_routes.push(replay_route);
             senders.push(SignalSender {
-                route: stack.route,
-                counters: Arc::new(ExportCounters::default()),
+                route,
+                counters,
                 affinity: stack.affinity,
-                spool: spool.clone(),
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders
@@ -514,6 +522,9 @@ impl OtlpPipeline {
             log_processor.clone(),
             config.log_batch.max_queue_size,
         );
+        if let Some(spool) = &spool {
+            register_spool_check(&health, Arc::clone(spool));
+        }
         runtime.handle().spawn({
             let health = health.clone();
             async move {
@@ -535,8 +546,19 @@ impl OtlpPipeline {
             });
         }
         if let Some(spool) = &spool {
-            let senders = [traces.clone(), metrics.clone(), logs.clone()];
-            runtime.handle().spawn(replay(Arc::clone(spool), senders));
+            let mut routes = replay_routes.into_iter();
+            let target = SpoolReplay {
+                routes: [
+                    routes.next().flatten(),
+                    routes.next().flatten(),
+                    routes.next().flatten(),
+                ],
+            };
+            runtime.handle().spawn(otlp_batch::spool::replay::run(
+                Arc::clone(spool),
+                Arc::new(target),
+                Duration::from_secs(2),
+            ));
         }
         let retry = shared.retry.stats();
         Ok(OtlpPipeline {
@@ -739,31 +761,25 @@ impl OtlpPipeline {
     }
 }
 
-/// Sends what waits in the spool: at start (what a previous run left) and every 2 s after
-/// (requests whose first attempt failed).
-async fn replay(spool: Arc<otlp_batch::spool::Spool>, senders: [SignalSender; 3]) {
-    loop {
-        match spool.take_waiting(64) {
-            Ok(waiting) if waiting.is_empty() => tokio::time::sleep(Duration::from_secs(2)).await,
-            Ok(waiting) => {
-                let mut delivered = 0;
-                for spooled in waiting {
-                    let sender = match spooled.request.signal {
-                        Signal::Traces => &senders[0],
-                        Signal::Metrics => &senders[1],
-                        Signal::Logs => &senders[2],
-                    };
-                    delivered += sender.replay(&spool, spooled).await;
-                }
-                if delivered == 0 {
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the spool");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
+/// With a spool, the route that batches take goes through its layer; the replay task takes
+/// the same stack without it (the request is in the spool already).
+fn spool_route(
+    route: Route,
+    spool: Option<&Arc<otlp_batch::spool::Spool>>,
+    counters: &Arc<ExportCounters>,
+) -> (Route, Option<ReplayRoute>) {
+    match (route, spool) {
+        (Route::Otlp { service, options }, Some(spool)) => {
+            let replay = ReplayRoute {
+                service: service.clone(),
+                options,
+                counters: Arc::clone(counters),
+            };
+            let service =
+                BoxCloneSyncService::new(SpoolLayer::new(Arc::clone(spool)).layer(service));
+            (Route::Otlp { service, options }, Some(replay))
         }
+        (route, _) => (route, None),
     }
 }
 
@@ -803,6 +819,35 @@ fn register_queue_check<T: otlp_batch::BatchItem>(
             } else {
                 HealthStatus::Healthy.into()
             }
+        }
+    });
+}
+
+/// Records waiting longer than this make the spool check degraded: the collector has not
+/// taken them for a minute.
+const SPOOL_DEGRADED_AGE: Duration = Duration::from_secs(60);
+
+/// The spool's health: what waits, and for how long the oldest has.
+fn register_spool_check(health: &HealthRegistry, spool: Arc<otlp_batch::spool::Spool>) {
+    health.register("spool", CheckConfig::default(), move || {
+        let stats = spool.stats();
+        async move {
+            let Some(age) = stats.oldest_pending_age else {
+                return HealthStatus::Healthy.into();
+            };
+            let status = if age > SPOOL_DEGRADED_AGE {
+                HealthStatus::Degraded
+            } else {
+                HealthStatus::Healthy
+            };
+            CheckResult::new(
+                status,
+                format!(
+                    "{} requests pending, the oldest for {} s",
+                    stats.pending,
+                    age.as_secs()
+                ),
+            )
         }
     });
 }

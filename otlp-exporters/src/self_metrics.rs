@@ -10,6 +10,8 @@
 //! | `otlp.exporter.retries` | counter | |
 //! | `otlp.exporter.circuit_breaker.state` | gauge: 0 closed, 1 half-open, 2 open | `otlp.circuit` |
 //! | `otlp.exporter.bulkhead.rejected` | counter | |
+//! | `otlp.spool.oldest_pending_age` | gauge, seconds (0 when nothing waits) | |
+//! | `otlp.spool.pending` | gauge | |
 //!
 //! They are observable instruments read when the metric reader collects, so reporting them
 //! creates no spans or logs: the pipeline does not feed back on itself beyond one collection.
@@ -118,6 +120,22 @@ pub fn register(pipeline: &OtlpPipeline) {
         meter
             .u64_observable_counter("otlp.exporter.bulkhead.rejected")
             .with_callback(move |o| o.observe(bulkhead.rejected(), &[]))
+            .build();
+    }
+    if let Some(spool) = exporting.spool.clone() {
+        let age_source = Arc::clone(&spool);
+        meter
+            .f64_observable_gauge("otlp.spool.oldest_pending_age")
+            .with_unit("s")
+            .with_callback(move |o| {
+                let age = age_source.stats().oldest_pending_age.unwrap_or_default();
+                o.observe(age.as_secs_f64(), &[]);
+            })
+            .build();
+        meter
+            .u64_observable_gauge("otlp.spool.pending")
+            .with_unit("{request}")
+            .with_callback(move |o| o.observe(spool.stats().pending, &[]))
             .build();
     }
 }

@@ -15,7 +15,6 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
-use otlp_batch::spool::{Spool, SpooledRequest};
 use otlp_batch::{Batch, LogItem};
 use otlp_core::encode::{
     encode_logs, encode_message, encode_spans, logs_message, metrics_message, spans_message,
@@ -83,56 +82,6 @@ pub(crate) struct SignalSender {
     pub(crate) counters: Arc<ExportCounters>,
     /// With trace-id balancing: the balancer whose ring groups a span batch by collector.
     pub(crate) affinity: Option<Balancer>,
-    /// The disk spool, when configured: requests are appended before they are sent.
-    pub(crate) spool: Option<Arc<Spool>>,
-}
-
-/// Whether a failed request is kept in the spool for a replay: failures that may pass
-/// (connection, timeout, unavailable, throttled, a local rejection); a permanent refusal would
-/// be refused again.
-fn keep_for_replay(error: &BoxError) -> bool {
-    let class = otlp_core::classify(error.as_ref());
-    class.retryable || class.local || error.is::<tower::timeout::error::Elapsed>()
-}
-
-impl SignalSender {
-    /// Sends one request read back from the spool (it is there already: no new append), and
-    /// acknowledges or releases it. Returns the items delivered.
-    pub(crate) async fn replay(&self, spool: &Spool, spooled: SpooledRequest) -> usize {
-        let Route::Otlp { service, .. } = &self.route else {
-            return 0;
-        };
-        let items = spooled.request.items;
-        match service.clone().oneshot(spooled.request).await {
-            Ok(outcome) => {
-                self.counters
-                    .items_exported
-                    .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-                self.counters
-                    .items_rejected
-                    .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
-                self.counters
-                    .items_replayed
-                    .fetch_add(items as u64, Ordering::Relaxed);
-                if let Err(error) = spool.ack(spooled.id) {
-                    tracing::warn!(%error, "cannot acknowledge a replayed request");
-                }
-                outcome.accepted
-            }
-            Err(error) if keep_for_replay(&error) => {
-                spool.release(spooled.id);
-                0
-            }
-            Err(error) => {
-                tracing::warn!(items, %error, "a spooled request was refused for good; dropped");
-                self.counters
-                    .items_failed
-                    .fetch_add(items as u64, Ordering::Relaxed);
-                let _ = spool.ack(spooled.id);
-                0
-            }
-        }
-    }
 }
 
 impl SignalSender {
@@ -243,30 +192,8 @@ impl SignalSender {
                 for request in requests {
                     let items = request.items;
                     let signal = request.signal;
-                    let spooled = self.spool.as_ref().and_then(|spool| match spool.append(&request) {
-                        Ok(id) => Some((spool, id)),
-                        Err(error) => {
-                            tracing::warn!(%error, "cannot write to the spool; sending without it");
-                            None
-                        }
-                    });
+                    // With a spool, its layer is part of `service` (see otlp_batch::spool).
                     let result = service.clone().oneshot(request).await;
-                    if let Some((spool, id)) = spooled {
-                        if let Err(error) = &result {
-                            if keep_for_replay(error) {
-                                spool.release(id);
-                                self.counters
-                                    .items_spooled
-                                    .fetch_add(items as u64, Ordering::Relaxed);
-                                total.deferred += items;
-                                tracing::warn!(%signal, items, %error, "export failed; kept in the spool for a replay");
-                                continue;
-                            }
-                        }
-                        if let Err(error) = spool.ack(id) {
-                            tracing::warn!(%error, "cannot acknowledge a spooled request");
-                        }
-                    }
                     self.settle(&mut total, items, result, signal.as_str());
                 }
             }
@@ -302,8 +229,12 @@ impl SignalSender {
                 counters
                     .items_rejected
                     .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+                counters
+                    .items_spooled
+                    .fetch_add(outcome.deferred as u64, Ordering::Relaxed);
                 total.accepted += outcome.accepted;
                 total.rejected += outcome.rejected;
+                total.deferred += outcome.deferred;
                 if outcome.message.is_some() {
                     total.message = outcome.message;
                 }

@@ -49,6 +49,27 @@ impl SharedLayers {
     }
 }
 
+/// The retry session never outlasts the export it runs under: `retry.total_timeout` is capped
+/// at the shortest export timeout (`batch.export_timeout` of spans and logs, the metric export
+/// timeout), so a batch export is not cut short while its retries still had time to deliver.
+/// (Should one be cut short anyway, the spool layer releases its request for a replay.)
+pub(crate) fn retry_within_export_timeouts(mut config: PipelineConfig) -> PipelineConfig {
+    let shortest = config
+        .span_batch
+        .export_timeout
+        .min(config.log_batch.export_timeout)
+        .min(config.metric_export_timeout);
+    if config.retry.total_timeout.is_none_or(|t| t > shortest) {
+        tracing::info!(
+            retry_total_timeout = ?config.retry.total_timeout,
+            export_timeout = ?shortest,
+            "retry.total_timeout capped at batch.export_timeout, the export it runs under"
+        );
+        config.retry.total_timeout = Some(shortest);
+    }
+    config
+}
+
 /// Every circuit breaker of the pipeline, also those of endpoints discovered later; each is a
 /// health check too (open = degraded).
 #[derive(Clone)]

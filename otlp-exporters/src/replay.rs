@@ -1,0 +1,86 @@
+//! Where the spool's replay task sends a request: the signal's stack below the spool layer,
+//! re-encoded first when the transport now speaks another encoding than the one the request
+//! was stored in (a spool written over http/json, replayed after a restart with gRPC), and
+//! counted in the signal's export counters.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use otlp_batch::spool::in_flight::keep_for_replay;
+use otlp_batch::spool::replay::ReplayTarget;
+use otlp_core::encode::{reencode, EncodeOptions};
+use otlp_core::{BoxError, ExportOutcome, ExportRequest, Signal};
+use tower::util::BoxCloneSyncService;
+use tower::ServiceExt;
+
+use crate::sinks::ExportCounters;
+
+/// One signal's way out, without the spool layer.
+#[derive(Clone)]
+pub(crate) struct ReplayRoute {
+    pub(crate) service: BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>,
+    pub(crate) options: EncodeOptions,
+    pub(crate) counters: Arc<ExportCounters>,
+}
+
+/// The pipeline's replay target: a route per signal (traces, metrics, logs).
+pub(crate) struct SpoolReplay {
+    pub(crate) routes: [Option<ReplayRoute>; 3],
+}
+
+impl ReplayTarget for SpoolReplay {
+    fn send(&self, request: ExportRequest) -> BoxFuture<'static, Result<ExportOutcome, BoxError>> {
+        let index = match request.signal {
+            Signal::Traces => 0,
+            Signal::Metrics => 1,
+            Signal::Logs => 2,
+        };
+        let route = self.routes[index].clone();
+        Box::pin(async move {
+            let Some(route) = route else {
+                return Err(format!("no route for spooled {} requests", request.signal).into());
+            };
+            let items = request.items as u64;
+            let result = send(&route, &request).await;
+            let counters = &route.counters;
+            match &result {
+                Ok(outcome) => {
+                    counters
+                        .items_exported
+                        .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
+                    counters
+                        .items_rejected
+                        .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+                    counters.items_replayed.fetch_add(items, Ordering::Relaxed);
+                }
+                Err(error) if !keep_for_replay(error) => {
+                    counters.items_failed.fetch_add(items, Ordering::Relaxed);
+                }
+                Err(_) => {}
+            }
+            result
+        })
+    }
+}
+
+/// Sends `request`, re-encoded if need be: all its parts, or the first error.
+async fn send(route: &ReplayRoute, request: &ExportRequest) -> Result<ExportOutcome, BoxError> {
+    let encoded = reencode(request, &route.options)?;
+    if encoded.requests.len() != 1 || request.encoding != route.options.encoding {
+        tracing::info!(
+            from = ?request.encoding,
+            to = ?route.options.encoding,
+            "a spooled request is re-encoded for the transport"
+        );
+    }
+    let mut total = ExportOutcome::default();
+    for part in encoded.requests {
+        let outcome = route.service.clone().oneshot(part).await?;
+        total.accepted += outcome.accepted;
+        total.rejected += outcome.rejected;
+        total.message = outcome.message.or(total.message);
+    }
+    total.rejected += encoded.too_large;
+    Ok(total)
+}
