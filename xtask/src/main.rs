@@ -185,6 +185,7 @@ const DEMOS: &[&str] = &[
     "reliability",
     "production",
     "receiver",
+    "spool_inspect",
 ];
 
 /// Runs every demo with `--quick`; each must exit 0 (it checks its own results).
