@@ -7,6 +7,7 @@ use tower::layer::util::Stack;
 use tower::timeout::TimeoutLayer;
 use tower::ServiceBuilder;
 
+use crate::adaptive_concurrency::{AdaptiveConcurrencyLayer, ConcurrencyConfig};
 use crate::bulkhead::BulkheadLayer;
 use crate::circuit_breaker::{BreakerConfig, CircuitBreakerLayer};
 use crate::retry::{RetryConfig, RetryLayer};
@@ -16,6 +17,7 @@ use crate::Classify;
 ///
 /// ```
 /// use otlp_reliability::{OtlpClassify, ReliabilityBuilderExt};
+/// use otlp_reliability::adaptive_concurrency::ConcurrencyConfig;
 /// use otlp_reliability::circuit_breaker::BreakerConfig;
 /// use otlp_reliability::retry::RetryConfig;
 /// use std::time::Duration;
@@ -25,6 +27,7 @@ use crate::Classify;
 ///     .bulkhead(16, Duration::from_millis(50))?
 ///     .retry_with(RetryConfig::default(), OtlpClassify)?
 ///     .circuit_breaker("collector", BreakerConfig::default(), OtlpClassify)?
+///     .adaptive_concurrency(ConcurrencyConfig::default(), OtlpClassify)?
 ///     .attempt_timeout(Duration::from_secs(10))
 ///     .service_fn(|request: u32| async move { Ok::<_, otlp_core::BoxError>(request) });
 /// # let _ = service;
@@ -52,6 +55,14 @@ pub trait ReliabilityBuilderExt<L>: Sized {
         config: BreakerConfig,
         classify: C,
     ) -> Result<ServiceBuilder<Stack<CircuitBreakerLayer<C>, L>>, InvalidSetting>;
+
+    /// A concurrency limit per `config` (adaptive by default), learning from failures as
+    /// `classify` says.
+    fn adaptive_concurrency<C: Classify>(
+        self,
+        config: ConcurrencyConfig,
+        classify: C,
+    ) -> Result<ServiceBuilder<Stack<AdaptiveConcurrencyLayer<C>, L>>, InvalidSetting>;
 
     /// tower's timeout, per attempt.
     fn attempt_timeout(self, timeout: Duration) -> ServiceBuilder<Stack<TimeoutLayer, L>>;
@@ -81,6 +92,14 @@ impl<L> ReliabilityBuilderExt<L> for ServiceBuilder<L> {
         classify: C,
     ) -> Result<ServiceBuilder<Stack<CircuitBreakerLayer<C>, L>>, InvalidSetting> {
         Ok(self.layer(CircuitBreakerLayer::new(name, config, classify)?))
+    }
+
+    fn adaptive_concurrency<C: Classify>(
+        self,
+        config: ConcurrencyConfig,
+        classify: C,
+    ) -> Result<ServiceBuilder<Stack<AdaptiveConcurrencyLayer<C>, L>>, InvalidSetting> {
+        Ok(self.layer(AdaptiveConcurrencyLayer::new(config, classify)?))
     }
 
     fn attempt_timeout(self, timeout: Duration) -> ServiceBuilder<Stack<TimeoutLayer, L>> {

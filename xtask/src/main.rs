@@ -5,7 +5,8 @@
 //!   `--scaling`: throughput and span-end cost with 1, 4 and 16 producer threads);
 //! - `fuzz`: every cargo-fuzz target for a short while (`--seconds N`, default 10);
 //! - `interop`: the interop tests against the OpenTelemetry Python reference peers, in a
-//!   virtualenv that this task creates and fills from `interop/requirements.txt`.
+//!   virtualenv that this task creates and fills from `interop/requirements.txt`, and the
+//!   viewer's browser test in headless Chromium.
 //!
 //! Tasks shell out to cargo, python3 and pip; xtask depends on no otlp crate.
 
@@ -279,7 +280,7 @@ fn print_config() -> Result<(), String> {
 /// Creates (once) the interop virtualenv and runs the interop tests with it.
 fn interop() -> Result<TestTotals, String> {
     let python = interop_python()?;
-    run(&Step {
+    let mut totals = run(&Step {
         name: "interop",
         args: &[
             "test",
@@ -291,7 +292,45 @@ fn interop() -> Result<TestTotals, String> {
             "--ignored",
         ],
         env: vec![("OTLP_INTEROP_PYTHON", python.display().to_string())],
-    })
+    })?;
+    let chromium = chromium()?;
+    totals.add(&run(&Step {
+        name: "viewer in a browser",
+        args: &[
+            "test",
+            "-p",
+            "otlp-examples",
+            "--test",
+            "viewer_browser",
+            "--",
+            "--ignored",
+        ],
+        env: vec![
+            ("OTLP_INTEROP_PYTHON", python.display().to_string()),
+            ("OTLP_CHROMIUM", chromium),
+        ],
+    })?);
+    Ok(totals)
+}
+
+/// The headless browser for the viewer test: `OTLP_CHROMIUM`, or Debian's `chromium` on PATH.
+fn chromium() -> Result<String, String> {
+    if let Ok(path) = env::var("OTLP_CHROMIUM") {
+        return Ok(path);
+    }
+    let found = Command::new("chromium")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        Ok("chromium".to_owned())
+    } else {
+        Err("the viewer's browser test needs Chromium: install Debian's package \
+             (`apt-get install chromium`, as .ci/run does) or set OTLP_CHROMIUM to a Chromium binary"
+            .to_owned())
+    }
 }
 
 /// The virtualenv's interpreter, after installing `interop/requirements.txt` when it changed.

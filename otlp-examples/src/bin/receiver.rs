@@ -1,6 +1,6 @@
 //! A standalone OTLP receiver for development: gRPC on 127.0.0.1:4317 and HTTP on
 //! 127.0.0.1:4318 by default, printing incoming traces as waterfalls and metrics and logs as
-//! readable lines, until Ctrl-C.
+//! readable lines, until Ctrl-C; with `--ui ADDR`, also a viewer of them in a browser.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,17 +13,21 @@ use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::proto::metrics::v1::number_data_point::Value;
 use otlp_core::{Signal, Telemetry};
 use otlp_examples::cli::Args;
+use otlp_examples::viewer::{Store, Viewer};
 use otlp_examples::waterfall;
 use otlp_exporters::OtlpPipeline;
 use otlp_transport::receiver::{Received, Receiver, ReceiverConfig};
 
 const USAGE: &str = "receiver: a local OTLP receiver that prints what it gets
 
-usage: cargo run -p otlp-examples --bin receiver -- [--grpc ADDR] [--http ADDR] [--quick]
+usage: cargo run -p otlp-examples --bin receiver -- [--grpc ADDR] [--http ADDR] [--ui ADDR] [--quick]
 
   --grpc ADDR   gRPC listen address (default 127.0.0.1:4317)
   --http ADDR   HTTP listen address (default 127.0.0.1:4318)
-  --quick       listen on free ports, send itself one trace, metric and log, print, and exit";
+  --ui ADDR     also serve the telemetry viewer (traces, logs, metrics in a browser) on ADDR,
+                for example 127.0.0.1:16686
+  --quick       listen on free ports, send itself one trace, metric and log, print, and exit
+                (with --ui: stay up afterwards, so the self-test can be looked at)";
 
 fn print(received: &Received) {
     let via = format!(
@@ -123,7 +127,7 @@ fn address(args: &Args, name: &str, default: &str) -> SocketAddr {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = Args::parse(USAGE, &["grpc", "http"]);
+    let args = Args::parse(USAGE, &["grpc", "http", "ui"]);
     match run(&args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -145,13 +149,18 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             address(args, "http", "127.0.0.1:4318"),
         )
     };
+    let store = Store::default();
+    let keep = store.clone();
     let config = ReceiverConfig {
         grpc_addr: grpc,
         http_addr: http,
         ..ReceiverConfig::default()
     }
     .with_keep_requests(false)
-    .with_on_receive(print);
+    .with_on_receive(move |received| {
+        print(received);
+        keep.add(&received.payload);
+    });
     let receiver = Receiver::start(config)
         .await
         .map_err(|e| format!("cannot listen on {grpc} / {http}: {e}"))?;
@@ -160,6 +169,17 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         receiver.grpc_endpoint(),
         receiver.http_endpoint()
     );
+    let viewer = match args.option("ui") {
+        None => None,
+        Some(_) => {
+            let addr = address(args, "ui", "127.0.0.1:16686");
+            let viewer = Viewer::start(addr, store)
+                .await
+                .map_err(|e| format!("cannot serve the viewer on {addr}: {e}"))?;
+            println!("🔎 viewer: {}", viewer.url());
+            Some(viewer)
+        }
+    };
     if !args.quick {
         println!("   Ctrl-C to stop");
         tokio::signal::ctrl_c().await?;
@@ -198,5 +218,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("the self-test did not arrive: {:?}", receiver.counts()).into());
     }
     println!("✅ self-test received: {:?}", receiver.counts());
+    if let Some(viewer) = viewer {
+        println!("   the viewer stays up at {}; Ctrl-C to stop", viewer.url());
+        tokio::signal::ctrl_c().await?;
+    }
     Ok(())
 }

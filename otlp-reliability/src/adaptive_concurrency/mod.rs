@@ -1,0 +1,122 @@
+//! An adaptive concurrency limit: as many attempts in flight as the collector answers without
+//! slowing down or pushing back, found by additive increase and multiplicative decrease (AIMD)
+//! on each attempt's round trip.
+//!
+//! Place it inside the retry layer, under the circuit breaker and over the per-attempt
+//! timeout, so that each attempt is measured on its own: a round trip measured around a whole
+//! retry sequence would include backoff sleeps, and a request throttled then accepted would
+//! never count as back pressure. What counts as back pressure is decided by a
+//! [`Classify`](crate::Classify) ([`Load`](crate::Load)): with [`OtlpClassify`](crate::OtlpClassify),
+//! throttling (429, `RESOURCE_EXHAUSTED`), `UNAVAILABLE` / 502 / 503, timeouts (the server's or
+//! the per-attempt one) and any server delay hint. See the `controller` module for the rules.
+//!
+//! A call waits for a slot in its future (not in `poll_ready`), so a caller's deadline covers
+//! the wait; waiters are not served in order. A future dropped while waiting or in flight gives
+//! its slot back without teaching the controller anything.
+//!
+//! ```
+//! use otlp_reliability::adaptive_concurrency::{AdaptiveConcurrencyLayer, ConcurrencyConfig};
+//! use otlp_reliability::OtlpClassify;
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), otlp_core::BoxError> {
+//! let limit = AdaptiveConcurrencyLayer::new(ConcurrencyConfig::default(), OtlpClassify)?;
+//! let stats = limit.clone();
+//! let service = ServiceBuilder::new()
+//!     .layer(limit)
+//!     .service_fn(|request: u32| async move { Ok::<_, otlp_core::BoxError>(request) });
+//! assert_eq!(service.oneshot(7).await?, 7);
+//! assert_eq!(stats.stats().limit, 1);
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod controller;
+mod layer;
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use otlp_core::BoxError;
+use tokio::time::Instant;
+use tower::{Service, ServiceExt};
+
+pub use config::{AdaptiveConfig, ConcurrencyConfig};
+pub use layer::{AdaptiveConcurrencyLayer, ConcurrencyStats};
+
+use crate::{Classify, Load};
+use controller::Outcome;
+use layer::Shared;
+
+/// A service behind an adaptive (or fixed) concurrency limit; see the module docs.
+#[derive(Clone)]
+pub struct AdaptiveConcurrency<S, C> {
+    inner: S,
+    shared: Arc<Shared>,
+    classify: C,
+}
+
+impl<S, C> std::fmt::Debug for AdaptiveConcurrency<S, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdaptiveConcurrency")
+            .field("stats", &self.shared.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, C> AdaptiveConcurrency<S, C> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, by value.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, C, Request> Service<Request> for AdaptiveConcurrency<S, C>
+where
+    S: Service<Request, Error = BoxError> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Response: Send,
+    C: Classify,
+    Request: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // The wait for a slot happens in `call`, where the caller's deadline covers it.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        let inner = self.inner.clone();
+        let classify = self.classify.clone();
+        Box::pin(async move {
+            let slot = shared.acquire().await;
+            let started = Instant::now();
+            let result = inner.oneshot(request).await;
+            let outcome = match &result {
+                Ok(_) => Outcome::Answered,
+                Err(error) => match classify.load(error) {
+                    Load::Overloaded => Outcome::BackPressure,
+                    Load::Answered => Outcome::Answered,
+                    Load::Unknown => Outcome::Unmeasured,
+                },
+            };
+            slot.finish(started.elapsed(), outcome);
+            result
+        })
+    }
+}
