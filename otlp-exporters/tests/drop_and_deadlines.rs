@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::trace::Tracer as _;
 use otlp_core::Signal;
+use otlp_exporters::config::Protocol;
 use otlp_exporters::OtlpPipeline;
 use otlp_transport::receiver::{Fault, Receiver, ReceiverConfig};
 
@@ -34,6 +35,7 @@ fn dropping_the_pipeline_delivers_while_the_globals_and_a_tracer_hold_the_provid
     let (runtime, receiver) = receiver();
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_metric_export_interval(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -60,6 +62,7 @@ fn one_metric_into_a_black_hole(receiver: &Receiver) -> OtlpPipeline {
     receiver.faults().set_default(Some(Fault::hang()));
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_metric_export_interval(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -148,6 +151,7 @@ fn shutdown_settles_2000_queued_spans_against_a_black_hole() {
     receiver.faults().set_default(Some(Fault::hang()));
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_metric_export_interval(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -221,6 +225,7 @@ fn the_metric_export_stops_at_its_own_timeout() {
     receiver.faults().set_default(Some(Fault::hang()));
     let mut builder = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_metric_export_interval(Duration::from_secs(3600));
     // What OTEL_METRIC_EXPORT_TIMEOUT=300 sets.
     builder.config_mut().metric_export_timeout = Duration::from_millis(300);

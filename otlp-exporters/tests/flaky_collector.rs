@@ -9,6 +9,7 @@ use std::time::Duration;
 use opentelemetry::trace::Tracer as _;
 use otlp_batch::BatchConfig;
 use otlp_core::Signal;
+use otlp_exporters::config::Protocol;
 use otlp_exporters::OtlpPipeline;
 use otlp_reliability::retry::{BudgetConfig, RetryConfig};
 use otlp_transport::receiver::{Fault, Receiver, ReceiverConfig};
@@ -37,6 +38,7 @@ async fn a_collector_refusing_30_percent_gets_every_span() {
     };
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.grpc_endpoint())
+        .with_protocol(Protocol::Grpc)
         .with_metric_export_interval(Duration::from_secs(3600))
         .with_circuit_breaker(None)
         .with_retry(

@@ -135,6 +135,13 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         None if std::env::var_os("OTEL_CONFIG_FILE").is_some() => {
             (None, OtlpPipeline::builder().with_env()?)
         }
+        // A collector of the user's, named the standard way: the environment configures it.
+        None if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() => (
+            None,
+            OtlpPipeline::builder()
+                .with_service_name("production-app")
+                .with_env()?,
+        ),
         None => {
             let tls = certificates(dir)?;
             let receiver = Receiver::start(

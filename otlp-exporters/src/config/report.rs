@@ -75,19 +75,10 @@ pub(crate) fn duration(d: Duration) -> String {
     }
 }
 
-/// A URL with any password replaced by `<redacted>`.
+/// A URL as the workspace shows it (`otlp_core::redact::url`).
 pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let user = rest[..at].split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:<redacted>@{}", &rest[at + 1..])
-        }
-        None => url.to_owned(),
-    }
+    // The one rule of the workspace: no userinfo, no query values.
+    otlp_core::redact::url(url)
 }
 
 struct Builder<'a> {
