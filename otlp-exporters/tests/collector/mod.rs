@@ -50,7 +50,8 @@ pub struct Forward {
     pub http: Option<SocketAddr>,
     /// PEM file of the CA to trust; plain text when unset.
     pub ca_file: Option<PathBuf>,
-    /// Bearer token the Collector's exporters send (the `bearertokenauth/out` extension).
+    /// Bearer token the Collector's exporters send (a static `authorization` header: the
+    /// `bearertokenauth` extension will not send credentials over plain-text gRPC).
     pub bearer_token: Option<String>,
 }
 
@@ -119,9 +120,6 @@ impl Settings {
             )
             .unwrap();
         }
-        if let Some(token) = &self.forward.bearer_token {
-            writeln!(yaml, "  bearertokenauth/out:\n    token: {token:?}").unwrap();
-        }
         yaml.push_str("receivers:\n  otlp:\n    protocols:\n      grpc:\n");
         writeln!(yaml, "        endpoint: 127.0.0.1:{}", self.grpc_port).unwrap();
         tls(&mut yaml);
@@ -151,8 +149,12 @@ impl Settings {
                 Some(ca) => writeln!(yaml, "    tls:\n      ca_file: {}", ca.display()).unwrap(),
                 None => yaml.push_str("    tls:\n      insecure: true\n"),
             }
-            if self.forward.bearer_token.is_some() {
-                yaml.push_str("    auth:\n      authenticator: bearertokenauth/out\n");
+            if let Some(token) = &self.forward.bearer_token {
+                writeln!(
+                    yaml,
+                    "    headers:\n      authorization: \"Bearer {token}\""
+                )
+                .unwrap();
             }
         };
         let scheme = if self.forward.ca_file.is_some() {
@@ -175,9 +177,6 @@ impl Settings {
         let mut extensions = Vec::new();
         if self.api_key.is_some() {
             extensions.push("bearertokenauth/in");
-        }
-        if self.forward.bearer_token.is_some() {
-            extensions.push("bearertokenauth/out");
         }
         let mut processors = Vec::new();
         if self.memory_limit_mib.is_some() {
