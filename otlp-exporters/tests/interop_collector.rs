@@ -472,7 +472,6 @@ async fn a_refusing_memory_limiter_is_retried_counted_and_then_delivered_to() {
             "{protocol}: the Collector's reason is kept: {refusal}"
         );
         receiver.take_received();
-        let spans_before = receiver.counts().spans;
 
         // Three attempts per batch against it: every span failed, every retry counted.
         let pipeline = OtlpPipeline::builder()
