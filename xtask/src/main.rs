@@ -226,7 +226,7 @@ fn demos() -> Result<(), String> {
     Ok(())
 }
 
-/// Creates (once) the interop virtualenv and runs the interop tests with it.
+/// Creates (once) the interop virtualenv and the Collector, and runs the interop tests with them.
 fn interop() -> Result<TestTotals, String> {
     let python = interop_python()?;
     let mut totals = run(&Step {
