@@ -251,6 +251,8 @@ fn interop() -> Result<TestTotals, String> {
             "otlp-exporters",
             "--test",
             "interop_collector",
+            "--test",
+            "interop_collector_pressure",
             "--",
             "--ignored",
         ],

@@ -7,6 +7,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod clients;
 pub mod payloads;
 
 use std::fmt::Write as _;
