@@ -183,8 +183,13 @@ impl GrpcTransport {
             })?;
         }
         let channel = builder.connect_lazy();
-        let mut grpc =
-            tonic::client::Grpc::new(channel).max_decoding_message_size(config.max_response_bytes);
+        // grpc-go servers (the OpenTelemetry Collector among them) answer a compressed request
+        // with a response compressed the same way; without these, tonic refuses that answer
+        // with UNIMPLEMENTED although the collector accepted the data.
+        let mut grpc = tonic::client::Grpc::new(channel)
+            .max_decoding_message_size(config.max_response_bytes)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd);
         grpc = match config.compression {
             Compression::None => grpc,
             Compression::Gzip => grpc.send_compressed(CompressionEncoding::Gzip),
