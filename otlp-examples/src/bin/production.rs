@@ -156,7 +156,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let pipeline = builder.build()?;
     if args.print_config(&pipeline) {
-        std::fs::remove_dir_all(&dir).ok();
+        // The temporary directory goes with its guard.
         return Ok(());
     }
     init_logging(&pipeline);
