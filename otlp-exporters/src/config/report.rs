@@ -438,11 +438,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_in_urls_are_redacted() {
+    fn credentials_in_urls_are_redacted() {
         assert_eq!(
             redact_url("https://user:hunter2@collector:4318/v1/traces"),
-            "https://user:<redacted>@collector:4318/v1/traces"
+            "https://<redacted>@collector:4318/v1/traces"
         );
+        assert!(!redact_url("https://collector:4318/v1/traces?api_key=s3cret").contains("s3cret"));
         assert_eq!(redact_url("http://collector:4318"), "http://collector:4318");
     }
 }
