@@ -535,7 +535,7 @@ fn the_report_names_each_source() {
     assert_eq!(entry("metrics.endpoint").source, Source::Environment);
     assert_eq!(
         entry("metrics.endpoint").value,
-        "http://user:<redacted>@collector:4318/v1/metrics"
+        "http://<redacted>@collector:4318/v1/metrics"
     );
     assert_eq!(entry("traces.headers").value, "api-key=<redacted>");
     assert_eq!(entry("logs.compression").source, Source::Code);
