@@ -228,15 +228,16 @@ fn demos() -> Result<(), String> {
     print_config()
 }
 
-/// Each pipeline demo prints its configuration report with `--print-config`; with
-/// `OTEL_CONFIG_FILE` the report names the file and its values come from it.
+/// Each pipeline demo prints its configuration report with `--print-config` (the receiver
+/// and `spool_inspect` build no pipeline); with `OTEL_CONFIG_FILE` the report names the file
+/// and its values come from it.
 fn print_config() -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let root = workspace_root();
     let file = "otlp-examples/config/otel-sdk-config.yaml";
     for (demo, config_file) in DEMOS
         .iter()
-        .filter(|d| **d != "receiver")
+        .filter(|d| !matches!(**d, "receiver" | "spool_inspect"))
         .map(|d| (*d, None))
         .chain([("reliability", Some(file))])
     {
