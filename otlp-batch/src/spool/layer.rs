@@ -66,7 +66,7 @@ impl<S> Layer<S> for SpoolLayer {
     }
 }
 
-/// Appends each request to the spool before sending it; see the [module docs](self).
+/// Appends each request to the spool before sending it; see the `otlp_batch::spool` module docs.
 #[derive(Debug, Clone)]
 pub struct SpoolService<S> {
     inner: S,

@@ -9,7 +9,7 @@
 //! JSON), so a replay after a protocol change can re-encode it. Records of the first format
 //! (magic `OTLP`, no `written_at`) are still read.
 //!
-//! A record that does not check out (a bit flip, a torn write) is skipped: [`scan`] looks for
+//! A record that does not check out (a bit flip, a torn write) is skipped: `scan` looks for
 //! the next offset where a whole record with a valid checksum starts, so one damaged record
 //! costs only its own bytes.
 
