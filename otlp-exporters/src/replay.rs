@@ -46,12 +46,7 @@ impl ReplayTarget for SpoolReplay {
             let counters = &route.counters;
             match &result {
                 Ok(outcome) => {
-                    counters
-                        .items_exported
-                        .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-                    counters
-                        .items_rejected
-                        .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+                    counters.count_answer(outcome);
                     counters.items_replayed.fetch_add(items, Ordering::Relaxed);
                 }
                 Err(error) if !keep_for_replay(error) => {

@@ -47,6 +47,16 @@ pub(crate) struct ExportCounters {
 
 /// Why a request failed for good. The retry budget is known here, where the retry layer's
 /// errors are; everything else is otlp-core's classification.
+impl ExportCounters {
+    /// Counts what the collector accepted and refused in one answer.
+    pub(crate) fn count_answer(&self, outcome: &ExportOutcome) {
+        self.items_exported
+            .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
+        self.items_rejected
+            .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+    }
+}
+
 pub(crate) fn cause_of(error: &BoxError) -> Cause {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
     while let Some(err) = current {
@@ -265,12 +275,7 @@ impl SignalSender {
         counters.requests.fetch_add(1, Ordering::Relaxed);
         match result {
             Ok(outcome) => {
-                counters
-                    .items_exported
-                    .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-                counters
-                    .items_rejected
-                    .fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+                counters.count_answer(&outcome);
                 counters
                     .items_spooled
                     .fetch_add(outcome.deferred as u64, Ordering::Relaxed);
