@@ -42,7 +42,9 @@ pub struct BatchConfig {
     pub scheduled_delay: Duration,
     /// How long one export may take before it is abandoned and its items counted as failed.
     pub export_timeout: Duration,
-    /// Exports in flight at once.
+    /// Exports in flight at once (default 1), unless the processor was given an
+    /// [`ExportLimit`](crate::ExportLimit), which decides instead (an `OtlpPipeline` gives one:
+    /// its `concurrency` setting). Above 1, batches may reach the collector in any order.
     pub max_concurrent_exports: usize,
     /// When batches are sent.
     pub strategy: Strategy,

@@ -4,7 +4,8 @@
 //! Application threads only enqueue ([`BatchProcessor::push`], or the SDK processors'
 //! `on_end` / `emit`); a worker on the pipeline's own runtime ([`PipelineRuntime`]) takes
 //! batches on size, estimated bytes or time ([`Strategy`]) and hands them to any
-//! `tower::Service<Batch<T>>`, keeping up to `max_concurrent_exports` in flight. This crate
+//! `tower::Service<Batch<T>>`, keeping up to `max_concurrent_exports` in flight, or as many as
+//! the exporter's [`ExportLimit`] allows (batch order is then not kept). This crate
 //! neither encodes nor sends: the service does (otlp-exporters wires one up).
 //!
 //! Nothing is lost silently: [`BatchStats`] always satisfies
@@ -44,7 +45,7 @@ mod worker;
 
 pub use cause::{Cause, CauseCounters, FailureCauses};
 pub use config::{BatchConfig, Overflow, Strategy};
-pub use processor::{Batch, BatchItem, BatchProcessor, FlushReport};
+pub use processor::{Batch, BatchItem, BatchProcessor, ExportLimit, FlushReport};
 pub use progress::Progress;
 pub use runtime::PipelineRuntime;
 pub use sdk::{BatchLogProcessor, BatchSpanProcessor, LogItem};

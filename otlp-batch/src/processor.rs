@@ -57,6 +57,9 @@ pub(crate) struct Shared<T> {
     pub(crate) queue: BoundedQueue<T>,
     pub(crate) counters: CachePadded<Counters>,
     pub(crate) config: BatchConfig,
+    /// How many exports the exporter takes in flight now, when it says (see
+    /// [`BatchProcessor::with_export_limit`]); it replaces `max_concurrent_exports`.
+    pub(crate) export_limit: Option<ExportLimit>,
     pub(crate) wake: CachePadded<Notify>,
     /// Set by the producer that wakes the worker, cleared by the worker before it looks at the
     /// queue: producers notify once per batch rather than on every push.
@@ -128,6 +131,11 @@ impl<T> Shared<T> {
     }
 }
 
+/// How many exports an exporter takes in flight at this moment, read by the worker each time
+/// it could start one: for example the sum of the adaptive concurrency limits of the
+/// collector endpoints behind it.
+pub type ExportLimit = Arc<dyn Fn() -> usize + Send + Sync>;
+
 /// A bounded queue and a batch worker that exports through a tower service.
 ///
 /// [`BatchProcessor::push`] never blocks (except under [`Overflow::Block`](crate::Overflow),
@@ -155,11 +163,42 @@ impl<T> std::fmt::Debug for BatchProcessor<T> {
 }
 
 impl<T: BatchItem> BatchProcessor<T> {
-    /// Starts a processor whose worker runs on `runtime` and exports through `exporter`.
+    /// Starts a processor whose worker runs on `runtime` and exports through `exporter`,
+    /// keeping up to `max_concurrent_exports` exports in flight.
     pub fn new<S>(
         config: BatchConfig,
         exporter: S,
         runtime: &Handle,
+    ) -> Result<Self, InvalidSetting>
+    where
+        S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
+        S::Future: Send,
+    {
+        Self::start(config, exporter, runtime, None)
+    }
+
+    /// Like [`new`](Self::new), with as many exports in flight as `limit` says at each moment
+    /// (at least one) instead of `max_concurrent_exports`. The memory held by exports in flight
+    /// is then at most the limit's maximum times a batch. With several exports in flight the
+    /// batches may reach the collector in any order; the accounting stays exact.
+    pub fn with_export_limit<S>(
+        config: BatchConfig,
+        exporter: S,
+        runtime: &Handle,
+        limit: ExportLimit,
+    ) -> Result<Self, InvalidSetting>
+    where
+        S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
+        S::Future: Send,
+    {
+        Self::start(config, exporter, runtime, Some(limit))
+    }
+
+    fn start<S>(
+        config: BatchConfig,
+        exporter: S,
+        runtime: &Handle,
+        export_limit: Option<ExportLimit>,
     ) -> Result<Self, InvalidSetting>
     where
         S: Service<Batch<T>, Response = ExportOutcome, Error = BoxError> + Clone + Send + 'static,
@@ -177,6 +216,7 @@ impl<T: BatchItem> BatchProcessor<T> {
             ),
             counters: CachePadded::new(Counters::default()),
             config,
+            export_limit,
             wake: CachePadded::new(Notify::new()),
             wake_pending: AtomicBool::new(false),
             resource: RwLock::new(Arc::new(Resource::builder_empty().build())),

@@ -1,6 +1,7 @@
 //! The batch worker: takes batches off the queue on size, bytes or time, keeps up to
-//! `max_concurrent_exports` exports in flight, and settles flushes and shutdowns by their
-//! deadlines.
+//! `max_concurrent_exports` exports in flight (or as many as the exporter's
+//! [`ExportLimit`](crate::ExportLimit) says), and settles flushes and shutdowns by their
+//! deadlines. With several exports in flight, batches may finish in any order.
 //!
 //! The worker never waits inside a step: starting an export, an export finishing, a command, a
 //! tick and a deadline are all events of one `select!`, so a flush or a shutdown is heard while
@@ -152,7 +153,7 @@ where
     fn start_exports(&mut self) {
         let draining = self.tick_drain || !self.flushes.is_empty() || self.shutdown.is_some();
         let by_size = self.shared.config.strategy != Strategy::Time;
-        while self.exports.len() < self.shared.config.max_concurrent_exports {
+        while self.exports.len() < self.export_slots() {
             let wanted =
                 (by_size && self.shared.batch_ready()) || (draining && self.shared.queue.len() > 0);
             if !wanted || !self.export_one() {
@@ -161,6 +162,15 @@ where
         }
         if self.shared.queue.len() == 0 {
             self.tick_drain = false;
+        }
+    }
+
+    /// How many exports may be in flight now: the exporter's limit when it has one (never
+    /// below one, so that an export always moves), else `max_concurrent_exports`.
+    fn export_slots(&self) -> usize {
+        match &self.shared.export_limit {
+            Some(limit) => limit().max(1),
+            None => self.shared.config.max_concurrent_exports,
         }
     }
 

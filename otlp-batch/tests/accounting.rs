@@ -340,3 +340,48 @@ fn invalid_settings_name_the_setting() {
         "{error}"
     );
 }
+
+/// With an export limit, the worker keeps exactly as many exports in flight as it says, not
+/// `max_concurrent_exports`, and the books still balance with several in flight.
+#[test]
+fn the_export_limit_decides_how_many_exports_are_in_flight() {
+    let runtime = PipelineRuntime::new("test").unwrap();
+    let recorder = Recorder::closed();
+    let limit = Arc::new(AtomicUsize::new(3));
+    let export_limit = {
+        let limit = Arc::clone(&limit);
+        Arc::new(move || limit.load(Ordering::SeqCst)) as otlp_batch::ExportLimit
+    };
+    let config = BatchConfig::default()
+        .with_max_queue_size(1000)
+        .with_max_batch_size(10)
+        .with_max_concurrent_exports(1)
+        .with_strategy(Strategy::Size);
+    let processor =
+        BatchProcessor::with_export_limit(config, recorder.clone(), runtime.handle(), export_limit)
+            .unwrap();
+    for i in 0..100 {
+        assert!(processor.push(Item(i)));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while recorder.in_flight.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        recorder.peak.load(Ordering::SeqCst),
+        3,
+        "{:?}",
+        processor.stats()
+    );
+    assert!(processor.stats().balanced(), "{:?}", processor.stats());
+    recorder.gate.add_permits(Semaphore::MAX_PERMITS / 2);
+    let report = processor.shutdown(Duration::from_secs(10));
+    assert!(report.completed, "{report:?}");
+    assert_eq!(report.stats.exported, 100);
+    assert!(report.stats.balanced(), "{report:?}");
+    assert_eq!(recorder.peak.load(Ordering::SeqCst), 3);
+    let mut received = recorder.received();
+    received.sort_unstable();
+    assert_eq!(received, (0..100).collect::<Vec<_>>());
+}

@@ -30,6 +30,7 @@
 pub mod config;
 pub mod custom;
 mod endpoint_errors;
+mod limits;
 mod pipeline;
 mod plaintext;
 mod redacted_debug;
@@ -45,4 +46,4 @@ pub use config::{PipelineConfig, Protocol};
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};
 pub use plaintext::PlaintextCredentials;
 pub use sinks::{OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter};
-pub use stats::{CircuitStats, ExportStats, PipelineStats};
+pub use stats::{CircuitStats, EndpointConcurrency, ExportStats, PipelineStats};

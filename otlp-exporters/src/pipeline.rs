@@ -355,6 +355,17 @@ impl PipelineBuilder {
         self
     }
 
+    /// Sets the export attempts in flight per collector endpoint (adaptive by default); the
+    /// batch workers keep as many exports in flight as their endpoints' limits add up to.
+    pub fn with_concurrency(
+        mut self,
+        concurrency: otlp_reliability::adaptive_concurrency::ConcurrencyConfig,
+    ) -> Self {
+        self.config.concurrency = concurrency;
+        self.config.provenance.set("concurrency", Source::Code);
+        self
+    }
+
     /// Sets the metric export interval.
     pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
         self.config.metric_export_interval = interval;
@@ -426,6 +437,7 @@ pub(crate) struct Exporting {
     pub(crate) bulkhead: Option<BulkheadLayer>,
     pub(crate) spool: Option<Arc<otlp_batch::spool::Spool>>,
     pub(crate) endpoint_errors: EndpointErrors,
+    pub(crate) limits: crate::limits::Limits,
 }
 
 /// A running pipeline: SDK providers wired to batch processors, the reliability stack and the
@@ -591,6 +603,7 @@ impl OtlpPipeline {
                 counters,
                 affinity: stack.affinity,
                 endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
+                spooled: spool_for.is_some(),
             });
         }
         let [traces, metrics, logs]: [SignalSender; 3] = senders
@@ -602,15 +615,17 @@ impl OtlpPipeline {
             Arc::clone(&logs.counters),
         ];
 
-        let span_processor = BatchProcessor::new(
+        let span_processor = BatchProcessor::with_export_limit(
             config.span_batch.clone(),
             SpanSink(traces.clone()),
             runtime.handle(),
+            shared.limits.export_limit(Signal::Traces),
         )?;
-        let log_processor = BatchProcessor::new(
+        let log_processor = BatchProcessor::with_export_limit(
             config.log_batch.clone(),
             LogSink(logs.clone()),
             runtime.handle(),
+            shared.limits.export_limit(Signal::Logs),
         )?;
         // The sampler and limits are always set, so that the SDK's own reading of the
         // environment never overrides a configuration file.
@@ -736,6 +751,7 @@ impl OtlpPipeline {
                 bulkhead: shared.bulkhead,
                 spool,
                 endpoint_errors: shared.endpoint_errors,
+                limits: shared.limits,
             }),
             resource,
             health,
@@ -985,6 +1001,7 @@ impl OtlpPipeline {
                 log_exports: Default::default(),
                 retry: Default::default(),
                 circuits: Vec::new(),
+                concurrency: Vec::new(),
                 bulkhead_rejected: 0,
                 spool: None,
                 delivery: self.delivery(),
@@ -1007,6 +1024,7 @@ impl OtlpPipeline {
                     stats: b.stats(),
                 })
                 .collect(),
+            concurrency: exporting.limits.all(),
             bulkhead_rejected: exporting
                 .bulkhead
                 .as_ref()

@@ -81,6 +81,7 @@ impl fmt::Debug for PipelineConfig {
             retry,
             circuit_breaker,
             bulkhead,
+            concurrency,
             bearer_token,
             health_endpoint,
             collectors,
@@ -115,6 +116,7 @@ impl fmt::Debug for PipelineConfig {
             .field("retry", retry)
             .field("circuit_breaker", circuit_breaker)
             .field("bulkhead", bulkhead)
+            .field("concurrency", concurrency)
             .field("bearer_token", bearer_token)
             .field("health_endpoint", health_endpoint)
             .field("collectors", &collectors)

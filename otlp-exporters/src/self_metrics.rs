@@ -10,6 +10,8 @@
 //! | `otlp.exporter.retries` | counter | |
 //! | `otlp.exporter.circuit_breaker.state` | gauge: 0 closed, 1 half-open, 2 open | `otlp.circuit` |
 //! | `otlp.exporter.bulkhead.rejected` | counter | |
+//! | `otlp.exporter.concurrency.limit` / `.in_flight` | gauge, attempts | `otlp.endpoint` (`<signal>:<host:port>`) |
+//! | `otlp.exporter.concurrency.rtt` | gauge, seconds (the smoothed round trip; absent before one was measured) | `otlp.endpoint` |
 //! | `otlp.spool.oldest_pending_age` | gauge, seconds (0 when nothing waits) | |
 //! | `otlp.spool.pending` | gauge | |
 //!
@@ -116,6 +118,7 @@ pub fn register(pipeline: &OtlpPipeline) {
             }
         })
         .build();
+    concurrency(&meter, &exporting.limits);
     if let Some(bulkhead) = exporting.bulkhead.clone() {
         meter
             .u64_observable_counter("otlp.exporter.bulkhead.rejected")
@@ -138,4 +141,41 @@ pub fn register(pipeline: &OtlpPipeline) {
             .with_callback(move |o| o.observe(spool.stats().pending, &[]))
             .build();
     }
+}
+
+/// Each endpoint's concurrency limit, attempts in flight and smoothed round trip.
+fn concurrency(meter: &opentelemetry::metrics::Meter, limits: &crate::limits::Limits) {
+    let endpoint = |name: &str| [KeyValue::new("otlp.endpoint", name.to_owned())];
+    let source = limits.clone();
+    meter
+        .u64_observable_gauge("otlp.exporter.concurrency.limit")
+        .with_unit("{attempt}")
+        .with_callback(move |o| {
+            for entry in source.all() {
+                o.observe(entry.stats.limit as u64, &endpoint(&entry.name));
+            }
+        })
+        .build();
+    let source = limits.clone();
+    meter
+        .u64_observable_gauge("otlp.exporter.concurrency.in_flight")
+        .with_unit("{attempt}")
+        .with_callback(move |o| {
+            for entry in source.all() {
+                o.observe(entry.stats.in_flight as u64, &endpoint(&entry.name));
+            }
+        })
+        .build();
+    let source = limits.clone();
+    meter
+        .f64_observable_gauge("otlp.exporter.concurrency.rtt")
+        .with_unit("s")
+        .with_callback(move |o| {
+            for entry in source.all() {
+                if let Some(rtt) = entry.stats.rtt {
+                    o.observe(rtt.as_secs_f64(), &endpoint(&entry.name));
+                }
+            }
+        })
+        .build();
 }

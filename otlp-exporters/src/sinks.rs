@@ -128,6 +128,8 @@ pub(crate) struct SignalSender {
     pub(crate) affinity: Option<Balancer>,
     /// Every endpoint's last error, and `<signal>:`, the prefix of this signal's endpoints.
     pub(crate) endpoint_errors: (EndpointErrors, String),
+    /// Whether the route goes through the disk spool's layer.
+    pub(crate) spooled: bool,
 }
 
 impl SignalSender {
@@ -243,8 +245,7 @@ impl SignalSender {
                 for request in requests {
                     let items = request.items;
                     let signal = request.signal;
-                    // With a spool, its layer is part of `service` (see otlp_batch::spool).
-                    let result = service.clone().oneshot(request).await;
+                    let result = self.send_one(service.clone(), request, progress).await;
                     self.settle(&mut total, items, result, signal.as_str(), progress);
                 }
             }
@@ -261,6 +262,31 @@ impl SignalSender {
             .duration_micros
             .fetch_add(micros, Ordering::Relaxed);
         total
+    }
+
+    /// Sends one request. With a spool, its layer is part of `service` and appends the
+    /// request when called (see otlp_batch::spool); should the export be cut off after that
+    /// (its batch timed out), the spool replays the request, so its items count as spooled
+    /// here, once, and never as failed.
+    async fn send_one(
+        &self,
+        mut service: BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>,
+        request: ExportRequest,
+        progress: &Progress,
+    ) -> Result<ExportOutcome, BoxError> {
+        let items = request.items;
+        let future = service.ready().await?.call(request);
+        let cut_off = self.spooled.then(|| SpooledIfCutOff {
+            progress: progress.clone(),
+            counters: Arc::clone(&self.counters),
+            items,
+            finished: false,
+        });
+        let result = future.await;
+        if let Some(mut guard) = cut_off {
+            guard.finished = true;
+        }
+        result
     }
 
     fn settle(
@@ -299,6 +325,25 @@ impl SignalSender {
                 progress.failed(items, cause);
                 tracing::warn!(%signal, items, %error, "export failed");
             }
+        }
+    }
+}
+
+/// Counts a spooled request's items as spooled when its send is dropped unanswered.
+struct SpooledIfCutOff {
+    progress: Progress,
+    counters: Arc<ExportCounters>,
+    items: usize,
+    finished: bool,
+}
+
+impl Drop for SpooledIfCutOff {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.counters
+                .items_spooled
+                .fetch_add(self.items as u64, Ordering::Relaxed);
+            self.progress.deferred(self.items);
         }
     }
 }

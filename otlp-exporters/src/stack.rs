@@ -1,18 +1,23 @@
-//! The export stack of one signal: transport, per-attempt timeout, circuit breaker, retry and
-//! bulkhead, as one boxed tower service; or, with several collectors, retry and bulkhead over a
-//! balancer whose endpoints each have their own breaker and timeout.
+//! The export stack of one signal, assembled with `ServiceBuilder` and otlp-reliability's
+//! [`ReliabilityBuilderExt`], outermost first: bulkhead, retry, then per collector endpoint a
+//! circuit breaker, the adaptive concurrency limit and the per-attempt timeout over the
+//! transport. With several collectors, retry and bulkhead sit over a balancer whose endpoints
+//! each have their own breaker, limit and timeout. The limit is inside the retry layer, so each
+//! attempt is measured on its own (a backoff sleep is never part of a round trip, and a
+//! throttled attempt counts as back pressure even when its retry succeeds).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use otlp_core::encode::{EncodeOptions, GRPC_DEFAULT_MAX_BYTES};
 use otlp_core::{BoxError, Encoding, ExportOutcome, ExportRequest, InvalidSetting, Signal};
+use otlp_reliability::adaptive_concurrency::AdaptiveConcurrencyLayer;
 use otlp_reliability::bulkhead::BulkheadLayer;
 use otlp_reliability::circuit_breaker::{BreakerHandle, CircuitBreakerLayer, CircuitState};
 use otlp_reliability::health::{CheckConfig, HealthRegistry};
 use otlp_reliability::retry::RetryLayer;
 use otlp_reliability::timeout::AttemptTimeoutLayer;
-use otlp_reliability::OtlpClassify;
+use otlp_reliability::{OtlpClassify, ReliabilityBuilderExt};
 use otlp_transport::balance::{
     Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, StaticResolver, Strategy,
 };
@@ -22,7 +27,9 @@ use otlp_transport::http::{HttpConfig, HttpTransport};
 use otlp_transport::TlsConfig;
 use parking_lot::Mutex;
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, ServiceBuilder};
+use tower::{Layer, ServiceBuilder, ServiceExt};
+
+use crate::limits::Limits;
 
 use crate::config::{PipelineConfig, Protocol, ResolvedExporter};
 use crate::custom::{CustomExporter, CustomService};
@@ -32,12 +39,13 @@ use crate::sinks::Route;
 /// The boxed export service every sink sends through.
 pub(crate) type ExportService = BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>;
 
-/// The layers shared by every signal: one bulkhead and one retry budget; and the record of
-/// every endpoint's last error.
+/// The layers shared by every signal: one bulkhead and one retry budget; the record of every
+/// endpoint's last error, and every endpoint's concurrency limit.
 pub(crate) struct SharedLayers {
     pub(crate) bulkhead: Option<BulkheadLayer>,
     pub(crate) retry: RetryLayer<OtlpClassify>,
     pub(crate) endpoint_errors: EndpointErrors,
+    pub(crate) limits: Limits,
 }
 
 impl SharedLayers {
@@ -55,6 +63,7 @@ impl SharedLayers {
                 .transpose()?,
             retry: RetryLayer::new(retry, OtlpClassify)?,
             endpoint_errors: EndpointErrors::default(),
+            limits: Limits::default(),
         })
     }
 }
@@ -138,15 +147,15 @@ type Guarded<R> = (
     Option<BreakerHandle>,
 );
 
-/// A circuit breaker (when configured) and the per-attempt timeout over `bottom`, each
-/// attempt's result recorded for the endpoint's last error.
+/// A circuit breaker (when configured), the endpoint's concurrency limit and the per-attempt
+/// timeout over `bottom`, each attempt's result recorded for the endpoint's last error.
 fn guarded<S, R>(
     bottom: S,
     name: String,
     timeout: Duration,
     config: &PipelineConfig,
     breakers: &Breakers,
-    errors: &EndpointErrors,
+    (errors, limits): (&EndpointErrors, &Limits),
 ) -> Result<Guarded<R>, InvalidSetting>
 where
     S: tower::Service<R, Response = ExportOutcome, Error = BoxError>
@@ -157,16 +166,23 @@ where
     S::Future: Send + 'static,
     R: Clone + Send + Sync + 'static,
 {
-    let timed = AttemptTimeoutLayer::new(timeout).layer(bottom);
-    let (service, handle) = match config.circuit_breaker.clone() {
-        Some(breaker) => {
-            let layer = CircuitBreakerLayer::new(name.clone(), breaker, OtlpClassify)?;
-            let handle = layer.handle();
-            breakers.add(handle.clone());
-            (BoxCloneSyncService::new(layer.layer(timed)), Some(handle))
-        }
-        None => (BoxCloneSyncService::new(timed), None),
-    };
+    let limit = AdaptiveConcurrencyLayer::new(config.concurrency, OtlpClassify)?;
+    limits.add(name.clone(), limit.clone());
+    let breaker = config
+        .circuit_breaker
+        .clone()
+        .map(|breaker| CircuitBreakerLayer::new(name.clone(), breaker, OtlpClassify))
+        .transpose()?;
+    let handle = breaker.as_ref().map(CircuitBreakerLayer::handle);
+    if let Some(handle) = &handle {
+        breakers.add(handle.clone());
+    }
+    let service = ServiceBuilder::new()
+        .option_layer(breaker)
+        .layer(limit)
+        .attempt_timeout(timeout)
+        .service(bottom);
+    let service = BoxCloneSyncService::new(service.map_err(Into::<BoxError>::into));
     Ok((errors.wrap(name, service), handle))
 }
 
@@ -186,7 +202,7 @@ pub(crate) fn custom(
         timeout,
         config,
         breakers,
-        &shared.endpoint_errors,
+        (&shared.endpoint_errors, &shared.limits),
     )?;
     Ok(SignalStack {
         route: Route::Custom {
@@ -276,7 +292,7 @@ pub(crate) fn build(
             resolved.timeout,
             config,
             breakers,
-            &shared.endpoint_errors,
+            (&shared.endpoint_errors, &shared.limits),
         )?;
         return Ok(SignalStack {
             route: Route::Otlp {
@@ -294,7 +310,7 @@ pub(crate) fn build(
         resolver.unwrap_or_else(|| Arc::new(StaticResolver::new(config.collectors.clone())));
     let factory: EndpointFactory = {
         let (resolved, config, breakers) = (resolved.clone(), config.clone(), breakers.clone());
-        let errors = shared.endpoint_errors.clone();
+        let (errors, limits) = (shared.endpoint_errors.clone(), shared.limits.clone());
         Arc::new(move |base: &str| {
             let url = match resolved.protocol {
                 Protocol::Grpc => base.to_owned(),
@@ -311,7 +327,7 @@ pub(crate) fn build(
                 resolved.timeout,
                 &config,
                 &breakers,
-                &errors,
+                (&errors, &limits),
             )?;
             Ok(EndpointParts {
                 service,

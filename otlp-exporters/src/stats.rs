@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use otlp_batch::{BatchStats, FailureCauses};
+use otlp_reliability::adaptive_concurrency::ConcurrencyStats;
 use otlp_reliability::circuit_breaker::{BreakerStats, CircuitState};
 use otlp_reliability::retry::RetrySnapshot;
 
@@ -65,6 +66,15 @@ pub struct CircuitStats {
     pub stats: BreakerStats,
 }
 
+/// One collector endpoint's concurrency limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointConcurrency {
+    /// `<signal>:<endpoint>`, as the circuit breakers are named.
+    pub name: String,
+    /// The limit, the attempts in flight and the smoothed round trip, now.
+    pub stats: ConcurrencyStats,
+}
+
 /// Everything [`OtlpPipeline::stats`](crate::OtlpPipeline::stats) reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineStats {
@@ -82,6 +92,8 @@ pub struct PipelineStats {
     pub retry: RetrySnapshot,
     /// One entry per circuit breaker.
     pub circuits: Vec<CircuitStats>,
+    /// One entry per collector endpoint: its concurrency limit.
+    pub concurrency: Vec<EndpointConcurrency>,
     /// Exports refused by the bulkhead.
     pub bulkhead_rejected: u64,
     /// The disk spool, when configured.

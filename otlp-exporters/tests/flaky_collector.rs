@@ -11,6 +11,7 @@ use otlp_batch::BatchConfig;
 use otlp_core::Signal;
 use otlp_exporters::config::Protocol;
 use otlp_exporters::OtlpPipeline;
+use otlp_reliability::adaptive_concurrency::ConcurrencyConfig;
 use otlp_reliability::retry::{BudgetConfig, RetryConfig};
 use otlp_transport::receiver::{Fault, Receiver, ReceiverConfig};
 
@@ -41,6 +42,8 @@ async fn a_collector_refusing_30_percent_gets_every_span() {
         .with_protocol(Protocol::Grpc)
         .with_metric_export_interval(Duration::from_secs(3600))
         .with_circuit_breaker(None)
+        // Eight exports in flight whatever the refusals, so that retries outrun the budget.
+        .with_concurrency(ConcurrencyConfig::Fixed(8))
         .with_retry(
             RetryConfig::default()
                 .with_backoff(Duration::from_millis(20), Duration::from_millis(200), 2.0)

@@ -12,6 +12,7 @@ use opentelemetry_sdk::Resource;
 use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::Signal;
 use otlp_exporters::OtlpPipeline;
+use otlp_reliability::adaptive_concurrency::ConcurrencyConfig;
 use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,6 +60,7 @@ async fn self_metrics_report_what_the_pipeline_did() {
     let pipeline = OtlpPipeline::builder()
         .with_endpoint(receiver.http_endpoint())
         .with_self_metrics(true)
+        .with_concurrency(ConcurrencyConfig::Fixed(3))
         .build()
         .unwrap();
     for i in 0..7 {
@@ -68,6 +70,8 @@ async fn self_metrics_report_what_the_pipeline_did() {
     pipeline.force_flush(Duration::from_secs(5));
     let mut exported = None;
     let mut capacity = None;
+    let mut limits = Vec::new();
+    let mut round_trips = Vec::new();
     for received in receiver.received() {
         let Payload::Metrics(request) = received.payload else {
             continue;
@@ -90,6 +94,19 @@ async fn self_metrics_report_what_the_pipeline_did() {
             match metric.name.as_str() {
                 "otel.sdk.exporter.span.exported" => exported = point(&metric.data),
                 "otel.sdk.processor.span.queue.capacity" => capacity = point(&metric.data),
+                "otlp.exporter.concurrency.limit" | "otlp.exporter.concurrency.rtt" => {
+                    let Some(Data::Gauge(gauge)) = &metric.data else {
+                        continue;
+                    };
+                    for p in &gauge.data_points {
+                        let endpoint = format!("{:?}", p.attributes);
+                        if metric.name.ends_with("limit") {
+                            limits.push((endpoint, p.value));
+                        } else {
+                            round_trips.push(endpoint);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -97,5 +114,21 @@ async fn self_metrics_report_what_the_pipeline_did() {
     use otlp_core::proto::metrics::v1::number_data_point::Value::AsInt;
     assert_eq!(exported, Some(AsInt(7)));
     assert_eq!(capacity, Some(AsInt(2048)));
+    // One limit per signal's endpoint, each the fixed 3; the traces endpoint has answered.
+    assert!(
+        limits.len() >= 3 && limits.iter().all(|(_, v)| *v == Some(AsInt(3))),
+        "{limits:?}"
+    );
+    assert!(
+        round_trips.iter().any(|e| e.contains("traces:")),
+        "{round_trips:?}"
+    );
+    let traces = pipeline.stats().concurrency;
+    let traces = traces
+        .iter()
+        .find(|e| e.name.starts_with("traces:"))
+        .unwrap();
+    assert_eq!((traces.stats.limit, traces.stats.in_flight), (3, 0));
+    assert!(traces.stats.rtt.is_some(), "{traces:?}");
     pipeline.shutdown(Duration::from_secs(5));
 }

@@ -2,6 +2,7 @@
 //! delivered once the collector answers again (it does not stay "in flight" until a restart);
 //! a request spooled over http/json is delivered after a restart with gRPC (re-encoded, not
 //! refused); the age of the oldest waiting request shows in `stats()` and the health report.
+//! A request cut short and replayed counts once: spooled, not also failed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -84,12 +85,23 @@ async fn a_request_cut_short_by_a_hanging_collector_is_delivered_while_the_proce
     );
     assert_eq!(span_names(&receiver), vec!["cut-short"]);
     assert!(eventually(|| pipeline.stats().spool.unwrap().pending == 0).await);
-    let spool = pipeline.stats().spool.unwrap();
+    let stats = pipeline.stats();
+    let spool = stats.spool.unwrap();
     assert_eq!(
         (spool.pending, spool.oldest_pending_age),
         (0, None),
         "{spool:?}"
     );
+    // Counted once: spooled by the batch processor (the spool's numbers say it was
+    // delivered), never also failed.
+    assert_eq!(
+        (stats.spans.spooled, stats.spans.failed),
+        (1, 0),
+        "{:?}",
+        stats.spans
+    );
+    assert_eq!(stats.span_exports.failed, 0, "{:?}", stats.span_exports);
+    assert!(stats.spans.balanced(), "{:?}", stats.spans);
     pipeline.shutdown(Duration::from_secs(5));
     drop(pipeline);
     std::fs::remove_dir_all(dir).unwrap();

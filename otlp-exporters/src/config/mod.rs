@@ -35,6 +35,7 @@
 //!             endpoint: ${OTEL_EXPORTER_OTLP_ENDPOINT:-http://localhost:4318}/v1/traces
 //! ```
 
+mod concurrency;
 mod env;
 mod exporter;
 mod file;
@@ -49,6 +50,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 use otlp_batch::BatchConfig;
 use otlp_core::{InvalidSetting, Signal};
+use otlp_reliability::adaptive_concurrency::ConcurrencyConfig;
 use otlp_reliability::circuit_breaker::BreakerConfig;
 use otlp_reliability::retry::RetryConfig;
 
@@ -142,6 +144,11 @@ pub struct PipelineConfig {
     pub circuit_breaker: Option<BreakerConfig>,
     /// The bulkhead over all exports (`None`: off).
     pub bulkhead: Option<BulkheadConfig>,
+    /// Export attempts in flight per collector endpoint: adaptive (the default) or fixed; see
+    /// the `concurrency` module for the knobs and their defaults. The batch workers keep as
+    /// many exports in flight as the endpoints' limits add up to, at most
+    /// `max_concurrent_exports` of their batch settings.
+    pub concurrency: ConcurrencyConfig,
     /// A bearer token sent as `authorization: Bearer <token>`.
     pub bearer_token: Option<Secret>,
     /// Where to serve the health endpoint (`None`: not served).
@@ -188,6 +195,7 @@ impl Default for PipelineConfig {
             retry: RetryConfig::default(),
             circuit_breaker: Some(BreakerConfig::default()),
             bulkhead: Some(BulkheadConfig::default()),
+            concurrency: ConcurrencyConfig::default(),
             bearer_token: None,
             health_endpoint: None,
             collectors: Vec::new(),

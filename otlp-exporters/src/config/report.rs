@@ -218,6 +218,10 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
     );
     add("retry.max_attempts", config.retry.max_attempts.to_string());
     add(
+        "concurrency",
+        super::concurrency::describe(&config.concurrency),
+    );
+    add(
         "circuit_breaker",
         if config.circuit_breaker.is_some() {
             "on"

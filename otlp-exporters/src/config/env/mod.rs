@@ -12,6 +12,7 @@ use otlp_core::Signal;
 use otlp_transport::Compression;
 use percent_encoding::percent_decode_str;
 
+mod concurrency;
 mod sdk;
 
 use super::parse::{parse_headers, parse_protocol};
@@ -157,6 +158,7 @@ pub(super) fn apply(config: &mut PipelineConfig, env: &dyn EnvSource) {
             r.config.exporters[super::index(signal)] = kind;
         }
     }
+    concurrency::read_concurrency(&mut r);
     read_batch(&mut r, "OTEL_BSP", "span_batch", |c| &mut c.span_batch);
     read_batch(&mut r, "OTEL_BLRP", "log_batch", |c| &mut c.log_batch);
     if let Some(d) = r.read(

@@ -9,6 +9,7 @@
 //!     retry: { max_attempts: 3, initial_backoff: 100, max_backoff: 5000, multiplier: 2.0, total_timeout: 30000 }
 //!     circuit_breaker: { enabled: true }
 //!     bulkhead: { enabled: true, max_concurrent: 16, max_wait: 5000 }
+//!     concurrency: adaptive         # adaptive | fixed N | { mode, initial_limit, max_limit, decrease_ratio, rtt_smoothing }
 //!     bearer_token: ${API_TOKEN}
 //!     health_endpoint: 127.0.0.1:8080
 //!     spool: { dir: /var/lib/app/otlp-spool, max_bytes: 268435456, segment_bytes: 8388608 }
@@ -55,6 +56,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "retry",
             "circuit_breaker",
             "bulkhead",
+            "concurrency",
             "bearer_token",
             "health_endpoint",
             "spool",
@@ -95,6 +97,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
                 }
             }
             "bulkhead" => bulkhead(r, &value)?,
+            "concurrency" => super::concurrency::read(r, &value)?,
             "bearer_token" => {
                 if let Some(token) = value.string()? {
                     r.config.bearer_token = Some(Secret::new(token));
@@ -121,7 +124,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
         }
         let reported = match key {
             "retry" => "retry.max_attempts",
-            "batch" => continue,
+            "batch" | "concurrency" => continue,
             other => other,
         };
         r.mark(reported);
