@@ -6,15 +6,24 @@
 //! collector that only counts spans (`common/counting.rs`), with drops and CPU per million
 //! spans; (3) the cost of ending a span at 1 and 2 producer threads; (4) peak RSS during two
 //! kinds of collector outage against the queue budget, each in a child process; (5) bytes and
-//! CPU per span with none, gzip and zstd; (6) the disk spool's cost per request.
+//! CPU per span with none, gzip and zstd; (6) the disk spool's cost per request; (7) the share
+//! delivered at a fixed offered rate into a collector answering after 0-50 ms or decoding each
+//! request (`compare/latency.rs`; `--latency` runs only that row, `OTLP_BENCH_LATENCY_RATE`
+//! sets the rate, default 200,000 spans/s). The sides live in `compare/side.rs`.
 //!
 //! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `encode`
 //! (row 1), `end` (row 3), `ours` or `reference` (row 2's as-fast-as-it-can run for one side).
 //! `OTLP_BENCH_RATE=N` prints the spans each side loses at N spans/s (two runs each), and
-//! `OTLP_BENCH_EXPORTS=N` lets our side keep N exports in flight instead of one.
+//! `OTLP_BENCH_EXPORTS=N` gives our side `fixed N` concurrency instead of adaptive.
 //! `OTLP_BENCH_OUTAGE` is how the harness starts its outage children.
 
 mod common;
+#[path = "compare/latency.rs"]
+mod latency;
+#[path = "compare/side.rs"]
+mod side;
+
+use side::{lost_at, sustained, Side};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -127,170 +136,6 @@ fn encode_cost(rounds: usize) -> (f64, f64) {
 
 /// Makes spans on one thread at `rate` per second for `duration`; returns how many.
 ///
-/// After a stall of the producer thread itself (descheduled for a few milliseconds on a busy
-/// 2-core machine), it makes up at most 1 ms of spans at once and lets the rest of the
-/// backlog go: a catch-up burst of several thousand spans would overflow any 2,048-span
-/// queue and measure the scheduler, not the pipeline. So the rate actually offered can be a
-/// little below `rate`; callers report `made / duration`.
-fn produce_at(tracer: &impl opentelemetry::trace::Tracer, rate: u64, duration: Duration) -> u64 {
-    let attributes = common::attributes();
-    let most_at_once = (rate / 1000).max(1);
-    let started = Instant::now();
-    let (mut made, mut skipped) = (0, 0);
-    while started.elapsed() < duration {
-        let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
-        let behind = due.saturating_sub(made + skipped);
-        skipped += behind.saturating_sub(most_at_once);
-        for _ in 0..behind.min(most_at_once) {
-            let mut span = tracer.start("POST /api/v1/orders");
-            span.set_attributes(attributes.iter().cloned());
-            span.add_event("cache.miss", vec![]);
-            span.add_event("db.query", vec![]);
-            span.end();
-            made += 1;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    made
-}
-
-/// One side of the comparison: our pipeline, or the SDK's batch processor in front of the
-/// upstream exporter; same batch size (512) and queue size (2048), both to `endpoint`.
-enum Side {
-    Ours(Box<OtlpPipeline>),
-    Reference(SdkTracerProvider),
-}
-
-impl Side {
-    fn start(reference: bool, endpoint: &str) -> Side {
-        use opentelemetry_otlp::WithExportConfig;
-        if !reference {
-            let pipeline = OtlpPipeline::builder()
-                .with_endpoint(endpoint)
-                .with_service_name("bench")
-                .with_batch(
-                    BatchConfig::default().with_max_concurrent_exports(
-                        std::env::var("OTLP_BENCH_EXPORTS")
-                            .ok()
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(1),
-                    ),
-                )
-                .build()
-                .expect("pipeline");
-            return Side::Ours(Box::new(pipeline));
-        }
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint)
-            .build()
-            .expect("upstream exporter");
-        let batch = BatchConfigBuilder::default()
-            .with_max_queue_size(2048)
-            .with_max_export_batch_size(512)
-            .build();
-        let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
-            .with_batch_config(batch)
-            .build();
-        Side::Reference(
-            SdkTracerProvider::builder()
-                .with_span_processor(processor)
-                .with_resource(common::resource())
-                .build(),
-        )
-    }
-
-    fn tracer(&self) -> opentelemetry_sdk::trace::SdkTracer {
-        match self {
-            Side::Ours(pipeline) => pipeline.tracer("bench"),
-            Side::Reference(provider) => provider.tracer("bench"),
-        }
-    }
-
-    /// Sends one span and waits for it, so that the connection is up before a measurement:
-    /// both exporters connect on first use.
-    fn warm_up(&self) {
-        let mut span = self.tracer().start("warm-up");
-        span.end();
-        tokio::task::block_in_place(|| match self {
-            Side::Ours(pipeline) => {
-                pipeline.force_flush(Duration::from_secs(10));
-            }
-            Side::Reference(provider) => {
-                let _ = provider.force_flush();
-            }
-        });
-    }
-
-    /// Flushes and stops (blocking, so it runs off the async workers).
-    fn shutdown(&self) {
-        tokio::task::block_in_place(|| match self {
-            Side::Ours(pipeline) => {
-                pipeline.shutdown(Duration::from_secs(30));
-            }
-            Side::Reference(provider) => {
-                let _ = provider.shutdown();
-            }
-        });
-    }
-}
-
-/// Spans made and spans lost at a fixed offered `rate`.
-async fn lost_at(rate: u64, duration: Duration, reference: bool) -> (u64, u64) {
-    let collector = common::counting::CountingCollector::start().await;
-    let side = Side::start(reference, &collector.endpoint());
-    side.warm_up();
-    let before = collector.spans();
-    let tracer = side.tracer();
-    let made = tokio::task::block_in_place(|| produce_at(&tracer, rate, duration));
-    side.shutdown();
-    (made, made.saturating_sub(collector.spans() - before))
-}
-
-/// The rate actually offered (spans/s) if `rate` is kept up with: one of two runs loses
-/// nothing. The second run keeps one scheduling hiccup of a shared 2-core machine (the worker
-/// off the CPU for a few milliseconds) from deciding the result; both sides get the same two
-/// chances.
-async fn keeps_up(rate: u64, duration: Duration, reference: bool) -> Option<f64> {
-    for _ in 0..2 {
-        let (made, lost) = lost_at(rate, duration, reference).await;
-        if lost == 0 {
-            return Some(made as f64 / duration.as_secs_f64());
-        }
-    }
-    None
-}
-
-/// The highest rate offered without loss (spans/s), found by doubling then bisecting the
-/// target rate.
-async fn sustained(duration: Duration, reference: bool) -> f64 {
-    let (mut good, mut bad, mut offered) = (0u64, 0u64, 0.0);
-    let mut rate = 25_000;
-    while rate <= 3_200_000 {
-        match keeps_up(rate, duration, reference).await {
-            Some(made) => {
-                (good, offered) = (rate, made);
-                rate *= 2;
-            }
-            None => {
-                bad = rate;
-                break;
-            }
-        }
-    }
-    if bad == 0 {
-        return offered;
-    }
-    for _ in 0..3 {
-        let middle = (good + bad) / 2;
-        match keeps_up(middle, duration, reference).await {
-            Some(made) => (good, offered) = (middle, made),
-            None => bad = middle,
-        }
-    }
-    offered
-}
-
 /// Makes spans on one thread as fast as it can for `duration`; returns how many.
 fn produce(tracer: &impl opentelemetry::trace::Tracer, duration: Duration) -> u64 {
     let attributes = common::attributes();
@@ -686,6 +531,36 @@ fn main() {
         scaling(&runtime, quick);
         return;
     }
+    let latency_rows = |rows: &mut Vec<Row>| {
+        let rate = std::env::var("OTLP_BENCH_LATENCY_RATE")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(200_000);
+        let duration = Duration::from_secs(if quick { 2 } else { 3 });
+        let fixed: &[usize] = if quick { &[4, 16] } else { &[1, 2, 4, 8, 16, 32] };
+        for d in runtime.block_on(latency::delivered(rate, duration, fixed)) {
+            let name = format!("7. % delivered at {}k/s, collector {}", rate / 1000, d.collector);
+            rows.push(row(
+                format!("{name} (adaptive, ended at {})", d.adaptive_limit),
+                d.ours * 100.0,
+                Some(d.reference * 100.0),
+                "%",
+                true,
+            ));
+            rows.push(row(
+                format!("{name}: best fixed ({}) vs adaptive", d.best_fixed_limit),
+                d.ours * 100.0,
+                Some(d.best_fixed * 100.0),
+                "%",
+                true,
+            ));
+        }
+    };
+    if args.iter().any(|a| a == "--latency") {
+        latency_rows(&mut rows);
+        print_rows(rows);
+        return;
+    }
 
     let outages: Vec<_> = [
         ("refused", "refused"),
@@ -818,7 +693,12 @@ fn main() {
         "µs",
         false,
     ));
+    latency_rows(&mut rows);
+    print_rows(rows);
+}
 
+/// Prints the table.
+fn print_rows(rows: Vec<Row>) {
     println!(
         "\n{:<52} {:>14} {:>14} {:>8}",
         "benchmark", "otlp-rust", "reference", "ratio"

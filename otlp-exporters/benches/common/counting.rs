@@ -1,12 +1,14 @@
 //! A collector that only counts spans: a tonic gRPC server for the trace service whose handler
 //! scans the request's wire format for span fields instead of decoding it, so the benchmark
-//! measures the exporters rather than the collector.
+//! measures the exporters rather than the collector. It can answer each request after a fixed
+//! latency, as a collector across a region or behind a busy gateway does.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -99,22 +101,50 @@ fn count_spans(request: &[u8]) -> u64 {
     spans
 }
 
+/// How the collector answers: after `latency`, having decoded the request (`decode`, as a real
+/// collector does) or only scanned it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Behaviour {
+    pub latency: Duration,
+    pub decode: bool,
+}
+
 #[derive(Clone)]
-struct Counting(Arc<AtomicU64>);
+struct Counting(Arc<AtomicU64>, Behaviour);
 
 impl tonic::server::NamedService for Counting {
     const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
 }
 
-struct CountSpans(Arc<AtomicU64>);
+struct CountSpans(Arc<AtomicU64>, Behaviour);
 
 impl tonic::server::UnaryService<Bytes> for CountSpans {
     type Response = Bytes;
-    type Future = std::future::Ready<Result<Response<Bytes>, Status>>;
+    type Future = BoxFuture<Response<Bytes>, Status>;
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        self.0
-            .fetch_add(count_spans(request.get_ref()), Ordering::Relaxed);
-        std::future::ready(Ok(Response::new(Bytes::new())))
+        let (counter, behaviour) = (Arc::clone(&self.0), self.1);
+        Box::pin(async move {
+            let spans = if behaviour.decode {
+                use prost::Message;
+                let decoded = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+                    request.get_ref().clone(),
+                )
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+                decoded
+                    .resource_spans
+                    .iter()
+                    .flat_map(|r| &r.scope_spans)
+                    .map(|s| s.spans.len() as u64)
+                    .sum()
+            } else {
+                count_spans(request.get_ref())
+            };
+            if !behaviour.latency.is_zero() {
+                tokio::time::sleep(behaviour.latency).await;
+            }
+            counter.fetch_add(spans, Ordering::Relaxed);
+            Ok(Response::new(Bytes::new()))
+        })
     }
 }
 
@@ -132,10 +162,10 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let counter = Arc::clone(&self.0);
+        let (counter, behaviour) = (Arc::clone(&self.0), self.1);
         Box::pin(async move {
             let mut grpc = tonic::server::Grpc::new(RawCodec);
-            Ok(grpc.unary(CountSpans(counter), request).await)
+            Ok(grpc.unary(CountSpans(counter, behaviour), request).await)
         })
     }
 }
@@ -149,12 +179,17 @@ pub struct CountingCollector {
 impl CountingCollector {
     /// Starts it on 127.0.0.1, on the current runtime.
     pub async fn start() -> CountingCollector {
+        Self::start_with(Behaviour::default()).await
+    }
+
+    /// Starts one that answers as `behaviour` says, with tonic's default server settings.
+    pub async fn start_with(behaviour: Behaviour) -> CountingCollector {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("address");
         let spans = Arc::new(AtomicU64::new(0));
-        let service = Counting(Arc::clone(&spans));
+        let service = Counting(Arc::clone(&spans), behaviour);
         let incoming =
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         tokio::spawn(async move {
