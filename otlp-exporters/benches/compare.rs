@@ -537,9 +537,17 @@ fn main() {
             .and_then(|r| r.parse().ok())
             .unwrap_or(200_000);
         let duration = Duration::from_secs(if quick { 2 } else { 3 });
-        let fixed: &[usize] = if quick { &[4, 16] } else { &[1, 2, 4, 8, 16, 32] };
+        let fixed: &[usize] = if quick {
+            &[4, 16]
+        } else {
+            &[1, 2, 4, 8, 16, 32]
+        };
         for d in runtime.block_on(latency::delivered(rate, duration, fixed)) {
-            let name = format!("7. % delivered at {}k/s, collector {}", rate / 1000, d.collector);
+            let name = format!(
+                "7. % delivered at {}k/s, collector {}",
+                rate / 1000,
+                d.collector
+            );
             rows.push(row(
                 format!("{name} (adaptive, ended at {})", d.adaptive_limit),
                 d.ours * 100.0,

@@ -15,7 +15,11 @@ use super::common;
 /// backlog go: a catch-up burst of several thousand spans would overflow any 2,048-span
 /// queue and measure the scheduler, not the pipeline. So the rate actually offered can be a
 /// little below `rate`; callers report `made / duration`.
-pub fn produce_at(tracer: &impl opentelemetry::trace::Tracer, rate: u64, duration: Duration) -> u64 {
+pub fn produce_at(
+    tracer: &impl opentelemetry::trace::Tracer,
+    rate: u64,
+    duration: Duration,
+) -> u64 {
     let attributes = common::attributes();
     let most_at_once = (rate / 1000).max(1);
     let started = Instant::now();
@@ -63,8 +67,10 @@ impl Side {
     ) -> Side {
         use opentelemetry_otlp::WithExportConfig;
         if !reference {
+            // The counting collector speaks gRPC; the pipeline's default is http/protobuf.
             let mut builder = OtlpPipeline::builder()
                 .with_endpoint(endpoint)
+                .with_protocol(otlp_exporters::Protocol::Grpc)
                 .with_service_name("bench");
             if let Some(concurrency) = concurrency {
                 builder = builder.with_concurrency(concurrency);
@@ -191,4 +197,3 @@ pub async fn sustained(duration: Duration, reference: bool) -> f64 {
     }
     offered
 }
-
