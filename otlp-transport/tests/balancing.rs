@@ -1,4 +1,5 @@
 //! Several collectors: three receivers on loopback behind a balancer, resolvers that change
+// tidy: long-file the balancing behaviours share one set of receivers, factory and resolvers
 //! their answer, and a Consul-compatible server with blocking queries.
 
 #![allow(clippy::unwrap_used)]
