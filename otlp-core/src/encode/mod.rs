@@ -5,17 +5,20 @@
 //! [`EncodeOptions::max_request_bytes`]. How the bytes are produced is private to this module,
 //! so the span path can move to a direct encoder without changing callers.
 
-mod direct;
-mod direct_logs;
 mod json;
+mod logs;
 mod reencode;
+mod request_writer;
 mod sdk;
+mod spans;
+mod values;
+mod wire;
 
-pub use direct::SpanEncoder;
-pub use direct_logs::LogEncoder;
 pub use json::{decode_json, to_json};
+pub use logs::LogEncoder;
 pub use reencode::reencode;
 pub use sdk::{logs_message, metrics_message, spans_message};
+pub use spans::SpanEncoder;
 
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
