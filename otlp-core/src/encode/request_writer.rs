@@ -40,7 +40,7 @@ impl RequestWriter {
         count: usize,
         item: impl Fn(&I, &mut BytesMut),
     ) -> Bytes {
-        if count == 0 {
+        if groups.is_empty() {
             return Bytes::new();
         }
         let resource_field = measure(|w| w.message(1, &ResourceMsg(resource)));
@@ -122,7 +122,7 @@ impl RequestWriter {
         }
         buffer.truncate(end + tail.len());
         buffer.advance(begin);
-        self.bytes_per_item = buffer.len() / count;
+        self.bytes_per_item = buffer.len() / count.max(1);
         buffer.split().freeze()
     }
 }

@@ -55,8 +55,29 @@ pub(super) trait Wire: Sized {
         }
     }
 
+    /// A proto3 `double`, left out when it equals 0.0 (as prost does: -0.0 too, never NaN).
+    fn double(&mut self, field: u32, value: f64) {
+        if value != 0.0 {
+            self.key(field, FIXED64);
+            self.fixed64(value.to_bits());
+        }
+    }
+
+    /// An `optional double`: written whenever it is set, 0.0 included.
+    fn optional_double(&mut self, field: u32, value: Option<f64>) {
+        if let Some(value) = value {
+            self.key(field, FIXED64);
+            self.fixed64(value.to_bits());
+        }
+    }
+
     /// A nested message: key, length, content.
     fn message<M: Encode>(&mut self, field: u32, message: &M);
+
+    /// A nested message that is usually 128 bytes or more (a metric, a histogram point).
+    fn large_message<M: Encode>(&mut self, field: u32, message: &M) {
+        self.message(field, message);
+    }
 }
 
 /// Measures instead of writing.
@@ -104,6 +125,21 @@ impl Wire for BytesMut {
             self[at] = length as u8;
         } else {
             set_length(self, at, 1);
+        }
+    }
+
+    /// Two bytes set aside for the length: enough for 128 bytes to 16 KiB without a move.
+    fn large_message<M: Encode>(&mut self, field: u32, message: &M) {
+        self.key(field, LENGTH);
+        let at = self.len();
+        self.put_bytes(0, 2);
+        message.encode(self);
+        let length = self.len() - at - 2;
+        if (0x80..0x4000).contains(&length) {
+            self[at] = length as u8 | 0x80;
+            self[at + 1] = (length >> 7) as u8;
+        } else {
+            set_length(self, at, 2);
         }
     }
 
