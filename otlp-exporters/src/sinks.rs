@@ -17,8 +17,8 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use otlp_batch::{Batch, Cause, CauseCounters, LogItem, Progress};
 use otlp_core::encode::{
-    encode_logs, encode_message, encode_spans, logs_message, metrics_message, spans_message,
-    EncodeOptions, OtlpMessage,
+    encode_logs, encode_message, encode_metrics, encode_spans, logs_message, metrics_message,
+    spans_message, EncodeOptions, OtlpMessage,
 };
 use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
 use otlp_reliability::retry::BudgetExhausted;
@@ -210,7 +210,16 @@ impl SignalSender {
     }
 
     fn metrics(&self, metrics: &ResourceMetrics) -> Result<Prepared, BoxError> {
-        self.prepare(metrics_message(metrics), Telemetry::Metrics)
+        match &self.route {
+            Route::Otlp { options, .. } => {
+                let encoded = encode_metrics(metrics, options)?;
+                Ok(Prepared::Requests {
+                    requests: encoded.requests,
+                    too_large: encoded.too_large,
+                })
+            }
+            Route::Custom { .. } => self.prepare(metrics_message(metrics), Telemetry::Metrics),
+        }
     }
 
     /// Sends a prepared batch and adds up the outcome. Each request's result is reported to
