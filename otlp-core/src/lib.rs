@@ -43,7 +43,7 @@ pub mod redact;
 mod request;
 mod setting;
 mod signal;
-pub mod split;
+mod split;
 mod telemetry;
 
 pub use error::{classify, BoxError, Classification, Error, ErrorKind, Status, MAX_RETRY_AFTER};

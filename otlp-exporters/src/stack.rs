@@ -1,10 +1,7 @@
-//! The export stack of one signal, assembled with `ServiceBuilder` and otlp-reliability's
-//! [`ReliabilityBuilderExt`], outermost first: bulkhead, retry, then per collector endpoint a
-//! circuit breaker, the adaptive concurrency limit and the per-attempt timeout over the
-//! transport. With several collectors, retry and bulkhead sit over a balancer whose endpoints
-//! each have their own breaker, limit and timeout. The limit is inside the retry layer, so each
-//! attempt is measured on its own (a backoff sleep is never part of a round trip, and a
-//! throttled attempt counts as back pressure even when its retry succeeds).
+//! The export stack of one signal, built with [`ReliabilityBuilderExt`]: bulkhead, retry, and
+//! per collector endpoint (several behind a balancer) circuit breaker, concurrency limit and
+//! per-attempt timeout over the transport. The limit is inside the retry layer, so each attempt
+//! is measured on its own (no backoff sleep in a round trip; a throttled attempt counts).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,13 +24,12 @@ use otlp_transport::http::{HttpConfig, HttpTransport};
 use otlp_transport::TlsConfig;
 use parking_lot::Mutex;
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, ServiceBuilder, ServiceExt};
-
-use crate::limits::Limits;
+use tower::{Layer, ServiceBuilder};
 
 use crate::config::{PipelineConfig, Protocol, ResolvedExporter};
 use crate::custom::{CustomExporter, CustomService};
 use crate::endpoint_errors::EndpointErrors;
+use crate::limits::Limits;
 use crate::sinks::Route;
 
 /// The boxed export service every sink sends through.
@@ -174,16 +170,13 @@ where
         .map(|breaker| CircuitBreakerLayer::new(name.clone(), breaker, OtlpClassify))
         .transpose()?;
     let handle = breaker.as_ref().map(CircuitBreakerLayer::handle);
-    if let Some(handle) = &handle {
-        breakers.add(handle.clone());
-    }
+    handle.iter().for_each(|handle| breakers.add(handle.clone()));
     let service = ServiceBuilder::new()
         .option_layer(breaker)
         .layer(limit)
         .attempt_timeout(timeout)
         .service(bottom);
-    let service = BoxCloneSyncService::new(service.map_err(Into::<BoxError>::into));
-    Ok((errors.wrap(name, service), handle))
+    Ok((errors.wrap(name, BoxCloneSyncService::new(service)), handle))
 }
 
 /// The stack of `signal` when every signal goes to a custom exporter.
