@@ -170,7 +170,9 @@ where
         .map(|breaker| CircuitBreakerLayer::new(name.clone(), breaker, OtlpClassify))
         .transpose()?;
     let handle = breaker.as_ref().map(CircuitBreakerLayer::handle);
-    handle.iter().for_each(|handle| breakers.add(handle.clone()));
+    handle
+        .iter()
+        .for_each(|handle| breakers.add(handle.clone()));
     let service = ServiceBuilder::new()
         .option_layer(breaker)
         .layer(limit)
