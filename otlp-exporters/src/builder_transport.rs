@@ -10,6 +10,12 @@ use crate::attempt_layers::AttemptService;
 use crate::PipelineBuilder;
 
 impl PipelineBuilder {
+    /// Sets how long a transport waits for a connection (default 10 s).
+    pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config_mut().connect_timeout = timeout;
+        self
+    }
+
     /// Sets the keep-alive, pool and HTTP/2 settings of every transport.
     pub fn with_connection(mut self, connection: ConnectionSettings) -> Self {
         self.config_mut().connection = connection;

@@ -143,4 +143,20 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::Throttled);
         assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
     }
+
+    #[test]
+    fn an_answer_over_the_decoding_limit_names_the_setting_and_is_not_retried() {
+        let status = tonic::Status::out_of_range(
+            "Error, decoded message length too large: found 9000 bytes, the limit is: 1024 bytes",
+        );
+        let error = error_from_status(status, 1024);
+        assert_eq!(error.kind(), ErrorKind::Encoding);
+        assert!(
+            error.to_string().contains("max_response_bytes (1024"),
+            "{error}"
+        );
+        // A server's own OUT_OF_RANGE stays what the specification says: retryable.
+        let error = error_from_status(tonic::Status::out_of_range("seek past end"), 1024);
+        assert!(error.is_retryable());
+    }
 }
