@@ -74,6 +74,11 @@ impl fmt::Debug for PipelineConfig {
             exporter,
             per_signal,
             connect_timeout,
+            connection,
+            max_request_bytes,
+            max_response_bytes,
+            proxy,
+            attempt_layers,
             span_batch,
             log_batch,
             metric_export_interval,
@@ -108,6 +113,11 @@ impl fmt::Debug for PipelineConfig {
             .field("exporter", exporter)
             .field("per_signal", per_signal)
             .field("connect_timeout", connect_timeout)
+            .field("connection", connection)
+            .field("max_request_bytes", max_request_bytes)
+            .field("max_response_bytes", max_response_bytes)
+            .field("proxy", proxy)
+            .field("attempt_layers", attempt_layers)
             .field("span_batch", span_batch)
             .field("log_batch", log_batch)
             .field("metric_export_interval", metric_export_interval)

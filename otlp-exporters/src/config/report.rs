@@ -204,6 +204,7 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
         add(key, show(value));
     }
     add("connect_timeout", duration(config.connect_timeout));
+    super::connection::report(config, &mut add);
     add(
         "balance",
         match config.balance {

@@ -14,11 +14,14 @@
 //!     spool: { dir: /var/lib/app/otlp-spool, max_bytes: 268435456, segment_bytes: 8388608 }
 //!     batch: { max_batch_bytes: 4194304, max_concurrent_exports: 4, strategy: hybrid, overflow: drop_newest, block_timeout: 50 }
 //!     log_format: json              # json | text
+//!     connection: { tcp_keepalive: 60000, pool_max_idle_per_host: 8, max_request_bytes: 1048576 }
+//!     proxy: { url: http://proxy:3128, no_proxy: [collector.internal] }   # see connection.rs
 //! ```
 
 use otlp_batch::{Overflow, Strategy};
 use otlp_core::InvalidSetting;
 
+use super::connection;
 use super::node::Node;
 use super::Reading;
 use crate::config::{BulkheadConfig, LogFormat, Secret};
@@ -60,6 +63,8 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "spool",
             "batch",
             "log_format",
+            "connection",
+            "proxy",
         ],
         &mut r.warnings,
     )? {
@@ -86,6 +91,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
                     r.config.connect_timeout = d;
                 }
             }
+            "connection" | "proxy" => connection::read(r, key, &value)?,
             "retry" => retry(r, &value)?,
             "circuit_breaker" => {
                 for (_, enabled) in value.entries(&["enabled"], &mut r.warnings)? {
@@ -121,7 +127,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
         }
         let reported = match key {
             "retry" => "retry.max_attempts",
-            "batch" => continue,
+            "batch" | "connection" | "proxy" => continue,
             other => other,
         };
         r.mark(reported);

@@ -8,6 +8,7 @@
 //! any other unknown key, and any invalid value, is an error naming the path in the file and
 //! the value.
 
+mod connection;
 mod distribution;
 mod exporter;
 mod node;
