@@ -1,8 +1,58 @@
 //! Where a demo's telemetry goes: the embedded receiver, or the collector that the standard
-//! `OTEL_EXPORTER_OTLP_*` variables name.
+//! `OTEL_EXPORTER_OTLP_*` variables name. With `--ui ADDR`, the embedded receiver also feeds
+//! the telemetry viewer, which stays up at the end of the demo until Ctrl-C.
+
+use std::sync::{Arc, Mutex};
 
 use otlp_exporters::{OtlpPipeline, PipelineBuilder};
 use otlp_transport::receiver::{Receiver, ReceiverConfig};
+
+use crate::viewer::{Store, Viewer};
+
+/// The viewer of `--ui`, once started; kept until [`linger`] returns.
+static VIEWER: Mutex<Option<Viewer>> = Mutex::new(None);
+
+/// With `--ui ADDR` ([`crate::cli::ui_address`]): starts the viewer on ADDR and makes
+/// `config`'s receiver feed it (before any callback already set). Without `--ui`: `config`.
+pub async fn with_viewer(mut config: ReceiverConfig) -> std::io::Result<ReceiverConfig> {
+    let Some(addr) = crate::cli::ui_address() else {
+        return Ok(config);
+    };
+    let store = Store::default();
+    let viewer = Viewer::start(addr, store.clone()).await?;
+    println!("🔎 viewer: {} (stays up when the demo ends)", viewer.url());
+    let before = config.on_receive.take();
+    config.on_receive = Some(Arc::new(move |received| {
+        store.add(&received.payload);
+        if let Some(before) = &before {
+            before(received);
+        }
+    }));
+    *VIEWER.lock().unwrap_or_else(|e| e.into_inner()) = Some(viewer);
+    Ok(config)
+}
+
+/// When a viewer of `--ui` is up: says so and waits for Ctrl-C, so that what the demo sent
+/// can be looked at; returns at once otherwise. Needs the multi-thread tokio runtime (that of
+/// `#[tokio::main]`), whose workers keep serving the page while this thread waits.
+pub fn linger() {
+    let Some(viewer) = VIEWER.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        eprintln!("the viewer needs the multi-thread tokio runtime to stay up; stopping it");
+        return;
+    }
+    println!("🔎 the viewer stays up at {}; Ctrl-C to stop", viewer.url());
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| handle.block_on(tokio::signal::ctrl_c()));
+        let _ = waiting.join();
+    });
+    drop(viewer);
+}
 
 /// The embedded receiver, or an external collector.
 #[derive(Debug)]
@@ -25,7 +75,8 @@ const ENDPOINT_VARIABLES: [&str; 5] = [
 
 impl Target {
     /// An external collector when an endpoint variable or `OTEL_CONFIG_FILE` is set, the
-    /// embedded receiver otherwise.
+    /// embedded receiver otherwise; with `--ui`, the receiver feeds the viewer, and dropping
+    /// the target at the end of the demo waits for Ctrl-C (see [`linger`]).
     pub async fn from_env() -> std::io::Result<Target> {
         for variable in ENDPOINT_VARIABLES {
             if let Some(value) = std::env::var(variable)
@@ -35,9 +86,8 @@ impl Target {
                 return Ok(Target::External(format!("{variable}={value}")));
             }
         }
-        Ok(Target::Embedded(
-            Receiver::start(ReceiverConfig::default()).await?,
-        ))
+        let config = with_viewer(ReceiverConfig::default()).await?;
+        Ok(Target::Embedded(Receiver::start(config).await?))
     }
 
     /// Several collectors from `--collectors` (comma-separated URLs) and `--balance`
@@ -104,6 +154,14 @@ impl Target {
         match self {
             Target::Embedded(receiver) => Some(receiver),
             Target::External(_) | Target::Collectors(..) => None,
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if matches!(self, Target::Embedded(_)) {
+            linger();
         }
     }
 }
