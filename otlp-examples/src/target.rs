@@ -32,7 +32,24 @@ pub async fn with_viewer(mut config: ReceiverConfig) -> std::io::Result<Receiver
     Ok(config)
 }
 
-/// When a viewer of `--ui` is up: says so and waits for Ctrl-C, so that what the demo sent
+/// Waits for Ctrl-C or (on Unix) SIGTERM.
+pub async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+/// When a viewer of `--ui` is up: says so and waits for Ctrl-C or SIGTERM, so that what the demo sent
 /// can be looked at; returns at once otherwise. Needs the multi-thread tokio runtime (that of
 /// `#[tokio::main]`), whose workers keep serving the page while this thread waits.
 pub fn linger() {
@@ -48,7 +65,7 @@ pub fn linger() {
     }
     println!("🔎 the viewer stays up at {}; Ctrl-C to stop", viewer.url());
     std::thread::scope(|scope| {
-        let waiting = scope.spawn(|| handle.block_on(tokio::signal::ctrl_c()));
+        let waiting = scope.spawn(|| handle.block_on(stop_signal()));
         let _ = waiting.join();
     });
     drop(viewer);

@@ -1,4 +1,4 @@
-//! The `receiver` binary as a child process on 127.0.0.1 free ports: its stdout read line by
+//! The `receiver` binary (or a demo) as a child process on 127.0.0.1 free ports: its stdout read line by
 //! line as it comes, SIGTERM to stop it.
 
 use std::io::{BufRead, BufReader};
@@ -15,9 +15,16 @@ pub struct ReceiverProcess {
 
 impl ReceiverProcess {
     /// Starts `receiver --grpc 127.0.0.1:0 --http 127.0.0.1:0` with `args`.
+    #[allow(dead_code)]
     pub fn start(args: &[&str]) -> ReceiverProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_receiver"))
-            .args(["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        let mut all = vec!["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        ReceiverProcess::spawn(env!("CARGO_BIN_EXE_receiver"), &all)
+    }
+
+    /// Starts `program` with `args`.
+    pub fn spawn(program: &str, args: &[&str]) -> ReceiverProcess {
+        let mut child = Command::new(program)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
