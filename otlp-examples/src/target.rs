@@ -90,18 +90,24 @@ const ENDPOINT_VARIABLES: [&str; 5] = [
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
 ];
 
+/// `VARIABLE=value` of the first endpoint variable (or `OTEL_CONFIG_FILE`) that is set: the
+/// demo then sends to that collector instead of an embedded receiver.
+pub fn external_from_env() -> Option<String> {
+    ENDPOINT_VARIABLES.iter().find_map(|variable| {
+        std::env::var(variable)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|value| format!("{variable}={}", otlp_core::redact::url(&value)))
+    })
+}
+
 impl Target {
     /// An external collector when an endpoint variable or `OTEL_CONFIG_FILE` is set, the
     /// embedded receiver otherwise; with `--ui`, the receiver feeds the viewer, and dropping
     /// the target at the end of the demo waits for Ctrl-C (see [`linger`]).
     pub async fn from_env() -> std::io::Result<Target> {
-        for variable in ENDPOINT_VARIABLES {
-            if let Some(value) = std::env::var(variable)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-            {
-                return Ok(Target::External(format!("{variable}={value}")));
-            }
+        if let Some(from) = external_from_env() {
+            return Ok(Target::External(from));
         }
         let config = with_viewer(ReceiverConfig::default()).await?;
         Ok(Target::Embedded(Receiver::start(config).await?))
