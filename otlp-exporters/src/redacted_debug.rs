@@ -94,6 +94,7 @@ impl fmt::Debug for PipelineConfig {
             disabled,
             log_level,
             log_format,
+            self_metrics,
             exporters,
             temporality,
             histogram_aggregation,
@@ -133,6 +134,7 @@ impl fmt::Debug for PipelineConfig {
             .field("disabled", disabled)
             .field("log_level", log_level)
             .field("log_format", log_format)
+            .field("self_metrics", self_metrics)
             .field("exporters", exporters)
             .field("temporality", temporality)
             .field("histogram_aggregation", histogram_aggregation)

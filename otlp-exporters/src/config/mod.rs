@@ -171,6 +171,9 @@ pub struct PipelineConfig {
     pub log_level: String,
     /// The pipeline's own log format.
     pub log_format: LogFormat,
+    /// Record the pipeline's own metrics (`otel.sdk.*`, see [`crate::self_metrics`]); the
+    /// file's `distribution.otlp-rust.self_metrics`, or the builder's `with_self_metrics`.
+    pub self_metrics: bool,
     /// Where the values came from, and the warnings met reading them.
     pub provenance: Provenance,
 }
@@ -213,6 +216,7 @@ impl Default for PipelineConfig {
             disabled: false,
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,
+            self_metrics: false,
             provenance: Provenance::default(),
         }
     }

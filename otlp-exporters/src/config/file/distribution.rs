@@ -65,6 +65,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "log_format",
             "connection",
             "proxy",
+            "self_metrics",
         ],
         &mut r.warnings,
     )? {
@@ -117,6 +118,11 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             }
             "spool" => spool(r, &value)?,
             "batch" => batch(r, &value)?,
+            "self_metrics" => {
+                if let Some(on) = value.boolean()? {
+                    r.config.self_metrics = on;
+                }
+            }
             _ => {
                 if let Some(format) =
                     value.choice(&[("json", LogFormat::Json), ("text", LogFormat::Text)])?
