@@ -85,6 +85,7 @@ impl fmt::Debug for PipelineConfig {
             health_endpoint,
             collectors,
             balance,
+            discovery,
             spool,
             disabled,
             log_level,
@@ -119,6 +120,7 @@ impl fmt::Debug for PipelineConfig {
             .field("health_endpoint", health_endpoint)
             .field("collectors", &collectors)
             .field("balance", balance)
+            .field("discovery", discovery)
             .field("spool", spool)
             .field("disabled", disabled)
             .field("log_level", log_level)

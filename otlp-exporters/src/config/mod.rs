@@ -35,6 +35,7 @@
 //!             endpoint: ${OTEL_EXPORTER_OTLP_ENDPOINT:-http://localhost:4318}/v1/traces
 //! ```
 
+mod discovery;
 mod env;
 mod exporter;
 mod file;
@@ -151,6 +152,8 @@ pub struct PipelineConfig {
     pub collectors: Vec<String>,
     /// How requests are spread over `collectors` (or a resolver's endpoints).
     pub balance: otlp_transport::balance::Strategy,
+    /// DNS refresh, health-probe and Consul settings of `collectors`.
+    pub discovery: otlp_transport::balance::DiscoveryConfig,
     /// The disk spool (`None`: off): requests survive a crash and are replayed.
     pub spool: Option<otlp_batch::spool::SpoolConfig>,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
@@ -192,6 +195,7 @@ impl Default for PipelineConfig {
             health_endpoint: None,
             collectors: Vec::new(),
             balance: otlp_transport::balance::Strategy::RoundRobin,
+            discovery: Default::default(),
             spool: None,
             disabled: false,
             log_level: "info".to_owned(),

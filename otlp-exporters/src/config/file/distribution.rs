@@ -3,7 +3,7 @@
 //! ```yaml
 //! distribution:
 //!   otlp-rust:
-//!     collectors: [http://collector-a:4318, http://collector-b:4318]   # instead of one endpoint
+//!     collectors: [http://collector-a:4318, http://collector-b:4318]   # or [dns:///collector.example:4317], [consul://otel-collector]
 //!     balance: trace-id             # round-robin | least-loaded | trace-id
 //!     connect_timeout: 5000         # milliseconds, as the schema writes durations
 //!     retry: { max_attempts: 3, initial_backoff: 100, max_backoff: 5000, multiplier: 2.0, total_timeout: 30000 }
@@ -14,6 +14,7 @@
 //!     spool: { dir: /var/lib/app/otlp-spool, max_bytes: 268435456, segment_bytes: 8388608 }
 //!     batch: { max_batch_bytes: 4194304, max_concurrent_exports: 4, strategy: hybrid, overflow: drop_newest, block_timeout: 50 }
 //!     log_format: json              # json | text
+//!     discovery: { refresh_interval: 30000, probe_interval: 5000, probe_timeout: 2000, consul_agent: http://127.0.0.1:8500 }
 //! ```
 
 use otlp_batch::{Overflow, Strategy};
@@ -60,6 +61,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "spool",
             "batch",
             "log_format",
+            "discovery",
         ],
         &mut r.warnings,
     )? {
@@ -68,7 +70,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
                 let mut urls = Vec::new();
                 for item in value.list()? {
                     let url = item.string()?.unwrap_or_default();
-                    otlp_transport::endpoint::parse_url(item.path(), &url)
+                    otlp_transport::balance::check_target(item.path(), &url)
                         .map_err(|e| item.error(e.reason()))?;
                     urls.push(url);
                 }
@@ -111,6 +113,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             }
             "spool" => spool(r, &value)?,
             "batch" => batch(r, &value)?,
+            "discovery" => crate::config::discovery::apply_file(r, &value)?,
             _ => {
                 if let Some(format) =
                     value.choice(&[("json", LogFormat::Json), ("text", LogFormat::Text)])?
@@ -121,7 +124,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
         }
         let reported = match key {
             "retry" => "retry.max_attempts",
-            "batch" => continue,
+            "batch" | "discovery" => continue,
             other => other,
         };
         r.mark(reported);

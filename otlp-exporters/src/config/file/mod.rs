@@ -10,7 +10,7 @@
 
 mod distribution;
 mod exporter;
-mod node;
+pub(super) mod node;
 mod providers;
 mod substitute;
 mod views;
