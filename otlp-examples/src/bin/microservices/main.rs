@@ -314,6 +314,10 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if broken > 0 {
         return Err(format!("{broken} traces do not have their 9 spans").into());
     }
-    println!("\n✅ every trace has its 9 spans across 5 services; context and baggage propagated over HTTP");
+    println!(
+        "\n✅ {} traces, {} spans: each trace has its 9 spans across 5 services; context and baggage propagated over HTTP",
+        traces.len(),
+        spans.len()
+    );
     Ok(())
 }
