@@ -220,7 +220,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         ..Expect::default()
     };
     let Some(received) = deliver(&target, &all, expect).await? else {
-        println!("\n✅ {} spans delivered to the collector", traces * 10);
+        // What the collector accepted, as counted by the pipelines.
+        let exported: u64 = all.iter().map(|p| p.stats().spans.exported).sum();
+        println!("\n✅ {exported} spans delivered to the collector");
         return Ok(());
     };
     let spans = waterfall::spans(&received);

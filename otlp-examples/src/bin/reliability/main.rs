@@ -273,8 +273,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         ..Expect::default()
     };
     deliver(&target, &[&pipeline], expect).await?;
+    let delivered = pipeline.stats().spans.exported;
     println!(
-        "\n✅ {calls} calls: the breaker opened {opened} time(s) and closed {} time(s), the bulkhead rejected {rejected}, {} attempt(s) timed out, {} retries; {calls} call spans delivered",
+        "\n✅ {calls} calls: the breaker opened {opened} time(s) and closed {} time(s), the bulkhead rejected {rejected}, {} attempt(s) timed out, {} retries; {delivered} call spans delivered",
         events.count(&Event::Closed),
         events.count(&Event::AttemptTimeout { call: 0, attempt: 0 }),
         retries.retries
