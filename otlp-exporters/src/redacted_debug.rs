@@ -90,6 +90,7 @@ impl fmt::Debug for PipelineConfig {
             health_endpoint,
             collectors,
             balance,
+            discovery,
             spool,
             disabled,
             log_level,
@@ -130,6 +131,7 @@ impl fmt::Debug for PipelineConfig {
             .field("health_endpoint", health_endpoint)
             .field("collectors", &collectors)
             .field("balance", balance)
+            .field("discovery", discovery)
             .field("spool", spool)
             .field("disabled", disabled)
             .field("log_level", log_level)

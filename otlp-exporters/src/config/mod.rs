@@ -36,6 +36,7 @@
 //! ```
 
 mod connection;
+mod discovery;
 mod env;
 mod exporter;
 mod file;
@@ -163,6 +164,8 @@ pub struct PipelineConfig {
     pub collectors: Vec<String>,
     /// How requests are spread over `collectors` (or a resolver's endpoints).
     pub balance: otlp_transport::balance::Strategy,
+    /// DNS refresh, health-probe and Consul settings of `collectors`.
+    pub discovery: otlp_transport::balance::DiscoveryConfig,
     /// The disk spool (`None`: off): requests survive a crash and are replayed.
     pub spool: Option<otlp_batch::spool::SpoolConfig>,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
@@ -212,6 +215,7 @@ impl Default for PipelineConfig {
             health_endpoint: None,
             collectors: Vec::new(),
             balance: otlp_transport::balance::Strategy::RoundRobin,
+            discovery: Default::default(),
             spool: None,
             disabled: false,
             log_level: "info".to_owned(),

@@ -270,6 +270,9 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
             .collect::<Vec<_>>()
             .join(","),
     );
+    super::discovery::report(config)
+        .into_iter()
+        .for_each(|(k, v)| add(k, v));
     add(
         "spool",
         config
