@@ -10,10 +10,11 @@ use futures_util::future::BoxFuture;
 use otlp_batch::spool::in_flight::keep_for_replay;
 use otlp_batch::spool::replay::ReplayTarget;
 use otlp_core::encode::{reencode, EncodeOptions};
-use otlp_core::{BoxError, ExportOutcome, ExportRequest, Signal};
+use otlp_core::{BoxError, ExportOutcome, ExportRequest};
 use tower::util::BoxCloneSyncService;
 use tower::ServiceExt;
 
+use crate::pipeline::PerSignal;
 use crate::sinks::{cause_of, ExportCounters};
 
 /// One signal's way out, without the spool layer.
@@ -26,17 +27,12 @@ pub(crate) struct ReplayRoute {
 
 /// The pipeline's replay target: a route per signal (traces, metrics, logs).
 pub(crate) struct SpoolReplay {
-    pub(crate) routes: [Option<ReplayRoute>; 3],
+    pub(crate) routes: PerSignal<Option<ReplayRoute>>,
 }
 
 impl ReplayTarget for SpoolReplay {
     fn send(&self, request: ExportRequest) -> BoxFuture<'static, Result<ExportOutcome, BoxError>> {
-        let index = match request.signal {
-            Signal::Traces => 0,
-            Signal::Metrics => 1,
-            Signal::Logs => 2,
-        };
-        let route = self.routes[index].clone();
+        let route = self.routes.get(request.signal).clone();
         Box::pin(async move {
             let Some(route) = route else {
                 return Err(format!("no route for spooled {} requests", request.signal).into());

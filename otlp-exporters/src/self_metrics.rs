@@ -75,9 +75,9 @@ pub fn register(pipeline: &OtlpPipeline) {
     }
 
     for (name, counters) in [
-        ("span", &exporting.counters[0]),
-        ("metric_data_point", &exporting.counters[1]),
-        ("log", &exporting.counters[2]),
+        ("span", &exporting.counters.traces),
+        ("metric_data_point", &exporting.counters.metrics),
+        ("log", &exporting.counters.logs),
     ] {
         let counters = Arc::clone(counters);
         meter

@@ -17,11 +17,9 @@ mod json_lines;
 pub mod records;
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use otlp_core::{BoxError, ExportOutcome, Telemetry};
-use tower::Service;
 
 pub use console::ConsoleExporter;
 pub use json_http::JsonHttpExporter;
@@ -33,20 +31,5 @@ pub trait CustomExporter: Send + Sync + 'static {
     fn export(&self, batch: Arc<Telemetry>) -> BoxFuture<'static, Result<ExportOutcome, BoxError>>;
 }
 
-/// A [`CustomExporter`] as the bottom service of the reliability stack.
-#[derive(Clone)]
-pub(crate) struct CustomService(pub(crate) Arc<dyn CustomExporter>);
-
-impl Service<Arc<Telemetry>> for CustomService {
-    type Response = ExportOutcome;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<ExportOutcome, BoxError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, batch: Arc<Telemetry>) -> Self::Future {
-        self.0.export(batch)
-    }
-}
+/// A [`CustomExporter`] as the bottom service of the reliability stack (always ready).
+pub(crate) use crate::sinks::Sink as CustomService;
