@@ -82,8 +82,9 @@ pub enum Target {
     Collectors(Vec<String>, otlp_transport::balance::Strategy),
 }
 
-const ENDPOINT_VARIABLES: [&str; 5] = [
+const ENDPOINT_VARIABLES: [&str; 6] = [
     "OTEL_CONFIG_FILE",
+    "OTLP_RUST_COLLECTORS",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",

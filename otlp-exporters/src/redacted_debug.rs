@@ -74,6 +74,11 @@ impl fmt::Debug for PipelineConfig {
             exporter,
             per_signal,
             connect_timeout,
+            connection,
+            max_request_bytes,
+            max_response_bytes,
+            proxy,
+            attempt_layers,
             span_batch,
             log_batch,
             metric_export_interval,
@@ -85,6 +90,7 @@ impl fmt::Debug for PipelineConfig {
             health_endpoint,
             collectors,
             balance,
+            discovery,
             spool,
             disabled,
             log_level,
@@ -109,6 +115,11 @@ impl fmt::Debug for PipelineConfig {
             .field("exporter", exporter)
             .field("per_signal", per_signal)
             .field("connect_timeout", connect_timeout)
+            .field("connection", connection)
+            .field("max_request_bytes", max_request_bytes)
+            .field("max_response_bytes", max_response_bytes)
+            .field("proxy", proxy)
+            .field("attempt_layers", attempt_layers)
             .field("span_batch", span_batch)
             .field("log_batch", log_batch)
             .field("metric_export_interval", metric_export_interval)
@@ -120,6 +131,7 @@ impl fmt::Debug for PipelineConfig {
             .field("health_endpoint", health_endpoint)
             .field("collectors", &collectors)
             .field("balance", balance)
+            .field("discovery", discovery)
             .field("spool", spool)
             .field("disabled", disabled)
             .field("log_level", log_level)
