@@ -27,6 +27,8 @@
 //! # Ok(()) }
 //! ```
 
+mod attempt_layers;
+mod builder_transport;
 pub mod config;
 pub mod custom;
 mod endpoint_errors;
@@ -39,8 +41,10 @@ pub mod self_metrics;
 mod sinks;
 mod stack;
 mod stats;
+mod transport_options;
 mod views;
 
+pub use attempt_layers::{AttemptLayers, AttemptService};
 pub use config::{PipelineConfig, Protocol};
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};
 pub use plaintext::PlaintextCredentials;

@@ -341,6 +341,7 @@ impl PipelineBuilder {
         } else {
             crate::plaintext::check(&self.config, self.plaintext_credentials)?
         };
+        let self_metrics = self.self_metrics || self.config.self_metrics;
         let mut pipeline = OtlpPipeline::start(
             self.config,
             self.custom,
@@ -349,7 +350,7 @@ impl PipelineBuilder {
             self.health_token,
         )?;
         pipeline.security_warnings = security_warnings;
-        if self.self_metrics {
+        if self_metrics {
             crate::self_metrics::register(&pipeline);
         }
         Ok(pipeline)

@@ -3,6 +3,7 @@
 //! metrics collector. The aggregates are read back from what the receiver got: totals, averages
 //! and p50/p95 estimated from the buckets, checked against what was recorded. Sent to a
 //! collector, the demo prints the same aggregates from what it recorded (kept on the side).
+// tidy: long-file the guide's metrics collector and its checks read top to bottom; a few lines over
 
 mod recorded;
 
