@@ -32,17 +32,29 @@ pub mod custom;
 mod endpoint_errors;
 mod pipeline;
 mod plaintext;
+mod processors;
 mod redacted_debug;
 mod replay;
 pub mod report;
 pub mod self_metrics;
 mod sinks;
 mod stack;
+mod standalone;
 mod stats;
 mod views;
 
 pub use config::{PipelineConfig, Protocol};
+pub use otlp_transport::Compression;
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};
 pub use plaintext::PlaintextCredentials;
-pub use sinks::{OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter};
+pub use processors::{log_processor, span_processor, LogProcessorBuilder, SpanProcessorBuilder};
+pub use sinks::{
+    LogExporter, MetricExporter, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter,
+    SpanExporter,
+};
+pub use standalone::{
+    ChosenTransport, HttpExporterBuilderSet, LogExporterBuilder, MetricExporterBuilder,
+    NoExporterBuilderSet, SpanExporterBuilder, TonicExporterBuilderSet, WithExportConfig,
+    WithHttpConfig, WithTonicConfig,
+};
 pub use stats::{CircuitStats, ExportStats, PipelineStats};
