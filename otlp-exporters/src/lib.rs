@@ -8,6 +8,12 @@
 //! [`OtlpPipeline::config_report`] what is in effect). The handle gives tracers, meters, the logger provider,
 //! flush and shutdown with deadlines, health and [`PipelineStats`].
 //!
+//! The pipeline is one door, not the only one: with a provider of your own, build a
+//! [`SpanExporter`], [`LogExporter`] or [`MetricExporter`] the way `opentelemetry-otlp` spells
+//! it (`SpanExporter::builder().with_tonic().with_endpoint(..).build()?`, see
+//! [`WithExportConfig`]) for the SDK's own processors and reader, and optionally put our batch
+//! processors in front of it with [`span_processor`] and [`log_processor`].
+//!
 //! ```
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use opentelemetry::trace::Tracer;
