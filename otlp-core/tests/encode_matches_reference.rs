@@ -11,14 +11,36 @@ use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_sc
 use opentelemetry_sdk::logs::LogBatch;
 use opentelemetry_sdk::Resource;
 use otlp_core::encode::{
-    decode, encode_logs, encode_metrics, encode_spans, EncodeOptions, LogEncoder, SpanEncoder,
+    decode, encode_logs, encode_metrics, encode_spans, EncodeOptions, LogEncoder, MetricEncoder,
+    SpanEncoder,
 };
 use otlp_core::proto::collector::logs::v1::ExportLogsServiceRequest;
 use otlp_core::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use otlp_core::proto::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::{Encoding, Signal};
 use proptest::prelude::*;
+use prost::Message;
 use std::collections::HashSet;
+
+/// The data points of a request: what a metrics request counts as its items.
+fn data_points(request: &ExportMetricsServiceRequest) -> usize {
+    let metrics = request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics);
+    metrics
+        .map(|metric| match &metric.data {
+            Some(Data::Gauge(g)) => g.data_points.len(),
+            Some(Data::Sum(s)) => s.data_points.len(),
+            Some(Data::Histogram(h)) => h.data_points.len(),
+            Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+            Some(Data::Summary(s)) => s.data_points.len(),
+            None => 0,
+        })
+        .sum()
+}
 
 fn scopes_sorted(mut request: ExportLogsServiceRequest) -> ExportLogsServiceRequest {
     for resource in &mut request.resource_logs {
@@ -135,6 +157,52 @@ proptest! {
             prop_assert_eq!(kinds.len(), 4);
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Byte for byte: prost writes fields in field-number order and the SDK's collections keep
+    /// their order, so there is one right encoding and the direct encoder must write it.
+    #[test]
+    fn the_direct_metric_encoder_writes_the_reference_bytes(spec in support::collections::collection_spec()) {
+        let collections = support::collections::collect(&spec, |metrics| {
+            let reference = ExportMetricsServiceRequest::from(metrics);
+            let mut encoder = MetricEncoder::new();
+            // Twice through the same encoder: the reused buffer must not leak between collections.
+            let _ = encoder.encode(metrics);
+            let direct = encoder.encode(metrics);
+            let sent = encode_metrics(metrics, &EncodeOptions::default()).map(|e| e.requests);
+            // Over the size limit, the collection is split instead; every point is in a part.
+            let limit = EncodeOptions::default().with_max_request_bytes(direct.len() - 1);
+            let split = encode_metrics(metrics, &limit).unwrap();
+            let split = split.items() + split.too_large;
+            (reference, direct, sent, split)
+        });
+        for (reference, direct, sent, split) in collections {
+            prop_assert_eq!(split, data_points(&reference));
+            let decoded: ExportMetricsServiceRequest = decode(Encoding::Protobuf, &direct).unwrap();
+            prop_assert_eq!(&decoded, &reference);
+            prop_assert!(direct == reference.encode_to_vec(), "the same message in other bytes");
+            // The export path sends those bytes, counting data points as its items.
+            let sent = sent.unwrap();
+            prop_assert_eq!(sent.len(), 1);
+            prop_assert_eq!(&sent[0].body, &direct);
+            prop_assert_eq!(sent[0].items, data_points(&reference));
+        }
+    }
+}
+
+/// A collection with no scopes still names its resource (as the reference does); it holds no
+/// data points, so nothing is sent.
+#[test]
+fn an_empty_collection_encodes_as_the_reference_and_sends_nothing() {
+    let empty = opentelemetry_sdk::metrics::data::ResourceMetrics::default();
+    let reference = ExportMetricsServiceRequest::from(&empty).encode_to_vec();
+    assert_eq!(MetricEncoder::new().encode(&empty), reference);
+    let encoded = encode_metrics(&empty, &EncodeOptions::default()).unwrap();
+    assert!(encoded.requests.is_empty());
+    assert_eq!(encoded.too_large, 0);
 }
 
 /// The span encoder writes each batch into the allocation of the one before once that

@@ -33,6 +33,8 @@
 //! # Ok(()) }
 //! ```
 
+mod attempt_layers;
+mod builder_transport;
 pub mod config;
 pub mod custom;
 mod endpoint_errors;
@@ -47,8 +49,10 @@ mod sinks;
 mod stack;
 mod standalone;
 mod stats;
+mod transport_options;
 mod views;
 
+pub use attempt_layers::{AttemptLayers, AttemptService};
 pub use config::{PipelineConfig, Protocol};
 pub use otlp_transport::Compression;
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};

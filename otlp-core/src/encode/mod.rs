@@ -5,17 +5,23 @@
 //! [`EncodeOptions::max_request_bytes`]. How the bytes are produced is private to this module,
 //! so the span path can move to a direct encoder without changing callers.
 
-mod direct;
-mod direct_logs;
 mod json;
+mod logs;
+mod metric_points;
+mod metrics;
 mod reencode;
+mod request_writer;
 mod sdk;
+mod spans;
+mod values;
+mod wire;
 
-pub use direct::SpanEncoder;
-pub use direct_logs::LogEncoder;
 pub use json::{decode_json, to_json};
+pub use logs::LogEncoder;
+pub use metrics::MetricEncoder;
 pub use reencode::reencode;
 pub use sdk::{logs_message, metrics_message, spans_message};
+pub use spans::SpanEncoder;
 
 use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -197,7 +203,47 @@ pub fn encode_metrics(
     metrics: &ResourceMetrics,
     options: &EncodeOptions,
 ) -> Result<Encoded, Error> {
+    let points = data_points(metrics);
+    if options.encoding == Encoding::Protobuf && points > 0 {
+        thread_local! {
+            static ENCODER: std::cell::RefCell<MetricEncoder> = std::cell::RefCell::new(MetricEncoder::new());
+        }
+        let body = ENCODER.with(|encoder| encoder.borrow_mut().encode(metrics));
+        if body.len() <= options.max_request_bytes {
+            return Ok(Encoded {
+                requests: vec![ExportRequest::new(
+                    Signal::Metrics,
+                    Encoding::Protobuf,
+                    body,
+                    points,
+                )],
+                too_large: 0,
+            });
+        }
+    }
     encode_message(metrics_message(metrics), options)
+}
+
+/// The data points of a collection: what a metrics request counts as its items.
+fn data_points(metrics: &ResourceMetrics) -> usize {
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    fn points<T>(data: &MetricData<T>) -> usize {
+        match data {
+            MetricData::Gauge(gauge) => gauge.data_points().count(),
+            MetricData::Sum(sum) => sum.data_points().count(),
+            MetricData::Histogram(histogram) => histogram.data_points().count(),
+            MetricData::ExponentialHistogram(histogram) => histogram.data_points().count(),
+        }
+    }
+    metrics
+        .scope_metrics()
+        .flat_map(|scope| scope.metrics())
+        .map(|metric| match metric.data() {
+            AggregatedMetrics::F64(data) => points(data),
+            AggregatedMetrics::U64(data) => points(data),
+            AggregatedMetrics::I64(data) => points(data),
+        })
+        .sum()
 }
 
 /// Encodes any collector request message, splitting it until every part fits the limit.

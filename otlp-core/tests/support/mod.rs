@@ -21,6 +21,8 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use opentelemetry_sdk::Resource;
 use proptest::prelude::*;
 
+pub mod collections;
+
 pub fn attribute() -> impl Strategy<Value = KeyValue> {
     let value = prop_oneof![
         any::<bool>().prop_map(Value::from),

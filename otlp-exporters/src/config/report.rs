@@ -1,4 +1,5 @@
 //! The startup report: every value in effect, where it came from (default, file,
+// tidy: long-file one table of every reported value, read top to bottom, with unit tests
 //! environment, code), and every warning; secrets redacted.
 
 use std::fmt;
@@ -203,6 +204,7 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
         add(key, show(value));
     }
     add("connect_timeout", duration(config.connect_timeout));
+    super::connection::report(config, &mut add);
     add(
         "balance",
         match config.balance {
@@ -215,6 +217,10 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
     add(
         "log_format",
         format!("{:?}", config.log_format).to_ascii_lowercase(),
+    );
+    add(
+        "self_metrics",
+        if config.self_metrics { "on" } else { "off" }.to_owned(),
     );
     add("retry.max_attempts", config.retry.max_attempts.to_string());
     add(
@@ -264,6 +270,9 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
             .collect::<Vec<_>>()
             .join(","),
     );
+    super::discovery::report(config)
+        .into_iter()
+        .for_each(|(k, v)| add(k, v));
     add(
         "spool",
         config

@@ -9,8 +9,8 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use otlp_batch::LogItem;
 use otlp_core::encode::{
-    encode_logs, encode_message, encode_spans, logs_message, metrics_message, spans_message,
-    OtlpMessage,
+    encode_logs, encode_message, encode_metrics, encode_spans, logs_message, metrics_message,
+    spans_message, OtlpMessage,
 };
 use otlp_core::{BoxError, ExportRequest, Telemetry};
 use otlp_transport::balance::trace_key;
@@ -126,6 +126,15 @@ impl SignalSender {
     }
 
     pub(super) fn metrics(&self, metrics: &ResourceMetrics) -> Result<Prepared, BoxError> {
-        self.prepare(metrics_message(metrics), Telemetry::Metrics)
+        match &self.route {
+            Route::Otlp { options, .. } => {
+                let encoded = encode_metrics(metrics, options)?;
+                Ok(Prepared::Requests {
+                    requests: encoded.requests,
+                    too_large: encoded.too_large,
+                })
+            }
+            Route::Custom { .. } => self.prepare(metrics_message(metrics), Telemetry::Metrics),
+        }
     }
 }

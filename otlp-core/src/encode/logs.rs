@@ -9,7 +9,9 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::logs::SdkLogRecord;
 use opentelemetry_sdk::Resource;
 
-use super::direct::{Encode, RequestWriter, Wire, FIXED32, FIXED64, VARINT};
+use super::request_writer::RequestWriter;
+use super::values::attributes;
+use super::wire::{Encode, Wire, FIXED32, FIXED64, VARINT};
 
 struct LogValueMsg<'a>(&'a LogValue);
 
@@ -135,7 +137,7 @@ impl Encode for LogScopeMsg<'_> {
         let key = &self.0;
         w.optional_bytes(1, key.name.as_bytes());
         w.optional_bytes(2, key.scope.version().unwrap_or_default().as_bytes());
-        super::direct::attributes(w, 3, key.scope.attributes());
+        attributes(w, 3, key.scope.attributes());
     }
 }
 
