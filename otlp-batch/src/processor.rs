@@ -16,7 +16,7 @@ use crate::config::{BatchConfig, Strategy};
 use crate::progress::{CountersRef, Progress};
 use crate::queue::{BoundedQueue, Pushed};
 use crate::stats::{add, sub, BatchStats, Counters};
-use crate::worker::{self, Control};
+use crate::worker::{self, Control, Deadline};
 
 /// An item a processor can batch: it knows roughly how large it will be once encoded.
 pub trait BatchItem: Send + 'static {
@@ -264,10 +264,13 @@ impl<T: BatchItem> BatchProcessor<T> {
     fn command(
         &self,
         timeout: Duration,
-        make: impl FnOnce(tokio::time::Instant, std::sync::mpsc::SyncSender<()>) -> Control,
+        make: impl FnOnce(Deadline, std::sync::mpsc::SyncSender<()>) -> Control,
     ) -> FlushReport {
         let before = self.stats();
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = Deadline {
+            called: std::time::Instant::now(),
+            timeout,
+        };
         let (done, finished) = std::sync::mpsc::sync_channel(1);
         if self.shared.control.send(make(deadline, done)).is_err() {
             return self.report(false, &before);

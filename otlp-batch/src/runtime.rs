@@ -23,6 +23,24 @@ impl PipelineRuntime {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        Self::on_thread(name, runtime)
+    }
+
+    /// Starts a runtime whose clock is paused (feature `test-util`): it moves only when
+    /// every task waits on a timer, straight to the next one. Batch delays, export timeouts
+    /// and flush or shutdown deadlines then pass without waiting, so a test of an hour-long
+    /// deadline takes milliseconds. Only for exporters that do no I/O: while a task waits
+    /// on a socket the clock still jumps, and timers fire early.
+    #[cfg(feature = "test-util")]
+    pub fn with_paused_clock(name: &str) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()?;
+        Self::on_thread(name, runtime)
+    }
+
+    fn on_thread(name: &str, runtime: tokio::runtime::Runtime) -> std::io::Result<Self> {
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()

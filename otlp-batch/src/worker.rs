@@ -10,6 +10,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use otlp_core::{BoxError, ExportOutcome};
@@ -26,13 +27,28 @@ use crate::stats::{add, sub};
 
 pub(crate) enum Control {
     Flush {
-        deadline: Instant,
+        deadline: Deadline,
         done: std::sync::mpsc::SyncSender<()>,
     },
     Shutdown {
-        deadline: Instant,
+        deadline: Deadline,
         done: std::sync::mpsc::SyncSender<()>,
     },
+}
+
+/// A caller's deadline on its way to the worker: a timeout and when the call was made, in
+/// real time. The worker reads it on its runtime's clock: the same instant when that clock is
+/// real time, and the same timeout (less the time in the channel) when it is paused, a clock
+/// no other thread can read an instant from.
+pub(crate) struct Deadline {
+    pub(crate) called: std::time::Instant,
+    pub(crate) timeout: Duration,
+}
+
+impl Deadline {
+    fn on_runtime_clock(&self) -> Instant {
+        Instant::now() + self.timeout.saturating_sub(self.called.elapsed())
+    }
 }
 
 /// A flush or shutdown waiting for the queue to empty and the exports to finish.
@@ -109,8 +125,8 @@ pub(crate) async fn run<T, S>(
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Control::Flush { deadline, done }) => worker.flushes.push(Waiter { deadline, done }),
-                Some(Control::Shutdown { deadline, done }) => worker.shutdown = Some(Waiter { deadline, done }),
+                Some(Control::Flush { deadline, done }) => worker.flushes.push(Waiter { deadline: deadline.on_runtime_clock(), done }),
+                Some(Control::Shutdown { deadline, done }) => worker.shutdown = Some(Waiter { deadline: deadline.on_runtime_clock(), done }),
                 None => {
                     worker.close().await;
                     return;

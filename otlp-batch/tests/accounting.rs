@@ -91,6 +91,15 @@ impl tower::Service<Batch<Item>> for Recorder {
     }
 }
 
+/// Polls `condition` until it holds, for at most 10 s (a "does not hang" bound): the tests
+/// wait for what they observe, never for a fixed time.
+fn wait_until(condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !condition() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 fn held_queue(overflow: Overflow) -> BatchConfig {
     // Time strategy with a long delay: nothing leaves the queue until the flush.
     BatchConfig::default()
@@ -237,20 +246,44 @@ fn block_waits_for_room_then_drops_and_counts() {
         "no room appears: dropped after the wait"
     );
     assert!(started.elapsed() >= Duration::from_millis(50));
-    // A flush makes room while a producer waits: it gets in.
+    let report = processor.shutdown(Duration::from_secs(5));
+    assert_eq!(report.stats.dropped_queue_full, 1);
+    assert_eq!(report.stats.exported, 100);
+    assert!(report.stats.balanced());
+}
+
+#[test]
+fn a_blocked_producer_gets_in_when_a_flush_makes_room() {
+    let runtime = PipelineRuntime::new("test").unwrap();
+    let recorder = Recorder::open();
+    // A wait far longer than the test: only the flush's wake-up can let the producer in soon.
+    let config = held_queue(Overflow::Block(Duration::from_secs(600)));
+    let processor = BatchProcessor::new(config, recorder.clone(), runtime.handle()).unwrap();
+    for i in 0..100 {
+        assert!(processor.push(Item(i)));
+    }
+    let (pushed, got_in) = std::sync::mpsc::channel();
     let waiting = {
         let processor = processor.clone();
-        std::thread::spawn(move || processor.push(Item(101)))
+        std::thread::spawn(move || pushed.send(processor.push(Item(100))).unwrap())
     };
-    std::thread::sleep(Duration::from_millis(10));
-    processor.force_flush(Duration::from_secs(5));
-    let config_wait_got_in = waiting.join().unwrap();
-    let report = processor.shutdown(Duration::from_secs(5));
-    assert_eq!(
-        report.stats.dropped_queue_full,
-        if config_wait_got_in { 1 } else { 2 }
+    // The producer is inside `push` once it is counted as offered; the queue is full, so it
+    // waits (a flush that comes before its wait begins is seen by its re-check under the lock).
+    wait_until(|| processor.stats().offered == 101);
+    assert_eq!(processor.stats().offered, 101);
+    assert!(
+        got_in.try_recv().is_err(),
+        "the producer waits while the queue is full"
     );
+    processor.force_flush(Duration::from_secs(5));
+    // A generous bound, far below the producer's own wait: a lost wake-up would fail here.
+    assert_eq!(got_in.recv_timeout(Duration::from_secs(30)), Ok(true));
+    waiting.join().unwrap();
+    let report = processor.shutdown(Duration::from_secs(5));
+    assert_eq!(report.stats.dropped_queue_full, 0);
+    assert_eq!(report.stats.exported, 101);
     assert!(report.stats.balanced());
+    assert_eq!(recorder.received(), (0..101).collect::<Vec<_>>());
 }
 
 #[test]
@@ -281,7 +314,8 @@ fn exports_run_concurrently_up_to_the_limit() {
     for i in 0..200 {
         processor.push(Item(i));
     }
-    std::thread::sleep(Duration::from_millis(100));
+    // Wait for the exports to reach the gate (an event), not for a fixed time.
+    wait_until(|| recorder.in_flight.load(Ordering::SeqCst) >= 4);
     assert_eq!(
         recorder.in_flight.load(Ordering::SeqCst),
         4,

@@ -1,11 +1,12 @@
 //! Flush and shutdown return by their deadline with a report, even when exports never finish.
-//! The bounds are generous: these check that nothing hangs, they are not benchmarks.
+//! Where the exporter does no I/O the runtime's clock is paused, so hour-long deadlines pass
+//! without waiting; the real-time bounds are generous: they check that nothing hangs.
 
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
-use otlp_batch::{Batch, BatchConfig, BatchItem, BatchProcessor, PipelineRuntime};
+use otlp_batch::{Batch, BatchConfig, BatchItem, BatchProcessor, PipelineRuntime, Strategy};
 use otlp_core::{BoxError, ExportOutcome};
 
 struct Item;
@@ -24,42 +25,83 @@ fn never_answers(
     tower::service_fn(|_: Batch<Item>| std::future::pending::<Result<ExportOutcome, BoxError>>())
 }
 
+/// A runtime whose clock is paused: the deadlines below are an hour, and pass without waiting.
+fn paused_runtime() -> PipelineRuntime {
+    PipelineRuntime::with_paused_clock("test").unwrap()
+}
+
+/// Answers every batch after `delay` of the runtime's clock.
+fn answers_after(
+    delay: Duration,
+) -> impl tower::Service<Batch<Item>, Response = ExportOutcome, Error = BoxError, Future = impl Send>
+       + Clone
+       + Send
+       + 'static {
+    tower::service_fn(move |batch: Batch<Item>| async move {
+        tokio::time::sleep(delay).await;
+        Ok::<_, BoxError>(ExportOutcome::accepted(batch.items.len()))
+    })
+}
+
+/// The real time a paused-clock test may take: it waits for nothing, so this only says it did
+/// not hang (an hour-long deadline waited for in real time would fail it).
+const DOES_NOT_HANG: Duration = Duration::from_secs(20);
+
+/// An export timeout past every deadline here, so that only the deadline ends the wait.
+const NO_EXPORT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 #[test]
 fn flush_returns_at_its_deadline_and_says_what_is_undelivered() {
-    let runtime = PipelineRuntime::new("test").unwrap();
-    let config = BatchConfig::default().with_max_batch_size(10);
+    let runtime = paused_runtime();
+    let config = BatchConfig::default()
+        .with_max_batch_size(10)
+        .with_export_timeout(NO_EXPORT_TIMEOUT);
     let processor = BatchProcessor::new(config, never_answers(), runtime.handle()).unwrap();
     for _ in 0..25 {
         processor.push(Item);
     }
     let started = Instant::now();
-    let report = processor.force_flush(Duration::from_millis(300));
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(3),
-        "{elapsed:?}"
-    );
+    let report = processor.force_flush(Duration::from_secs(3600));
+    assert!(started.elapsed() < DOES_NOT_HANG, "{:?}", started.elapsed());
     assert!(!report.completed);
     assert_eq!(report.undelivered, 25);
 }
 
 #[test]
-fn shutdown_returns_at_its_deadline_and_counts_what_it_left() {
-    let runtime = PipelineRuntime::new("test").unwrap();
+fn flush_waits_for_an_export_that_ends_before_its_deadline() {
+    let runtime = paused_runtime();
+    // Under the size strategy the tick never exports: the last 5 items wait for the flush.
     let config = BatchConfig::default()
         .with_max_batch_size(10)
-        .with_max_concurrent_exports(2);
+        .with_max_concurrent_exports(4)
+        .with_strategy(Strategy::Size)
+        .with_export_timeout(NO_EXPORT_TIMEOUT);
+    let exporter = answers_after(Duration::from_secs(600));
+    let processor = BatchProcessor::new(config, exporter, runtime.handle()).unwrap();
+    for _ in 0..25 {
+        processor.push(Item);
+    }
+    let started = Instant::now();
+    let report = processor.force_flush(Duration::from_secs(3600));
+    assert!(started.elapsed() < DOES_NOT_HANG, "{:?}", started.elapsed());
+    assert!(report.completed, "{report:?}");
+    assert_eq!(report.stats.exported, 25);
+}
+
+#[test]
+fn shutdown_returns_at_its_deadline_and_counts_what_it_left() {
+    let runtime = paused_runtime();
+    let config = BatchConfig::default()
+        .with_max_batch_size(10)
+        .with_max_concurrent_exports(2)
+        .with_export_timeout(NO_EXPORT_TIMEOUT);
     let processor = BatchProcessor::new(config, never_answers(), runtime.handle()).unwrap();
     for _ in 0..45 {
         processor.push(Item);
     }
     let started = Instant::now();
-    let report = processor.shutdown(Duration::from_millis(300));
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    let report = processor.shutdown(Duration::from_secs(3600));
+    assert!(started.elapsed() < DOES_NOT_HANG, "{:?}", started.elapsed());
     assert!(!report.completed);
     assert_eq!(report.undelivered, 45);
     let stats = report.stats;
@@ -74,13 +116,15 @@ fn shutdown_returns_at_its_deadline_and_counts_what_it_left() {
 
 #[test]
 fn an_export_past_its_timeout_is_counted_as_failed() {
-    let runtime = PipelineRuntime::new("test").unwrap();
-    let config = BatchConfig::default().with_export_timeout(Duration::from_millis(100));
+    let runtime = paused_runtime();
+    let config = BatchConfig::default().with_export_timeout(Duration::from_secs(600));
     let processor = BatchProcessor::new(config, never_answers(), runtime.handle()).unwrap();
     for _ in 0..5 {
         processor.push(Item);
     }
-    let report = processor.force_flush(Duration::from_secs(5));
+    let started = Instant::now();
+    let report = processor.force_flush(Duration::from_secs(3600));
+    assert!(started.elapsed() < DOES_NOT_HANG, "{:?}", started.elapsed());
     assert_eq!(report.stats.failed, 5);
     assert!(
         report.completed,

@@ -1,4 +1,5 @@
 //! The spool against a model of what must survive, over a file layer that injects the faults a
+// tidy: long-file one model-based test: the fault-injecting file layer, the model and the harness belong together
 //! real disk has: random sequences of append / ack / release / take / crash and reopen / damage
 //! (a bit flip or a truncation anywhere in a segment) / write failure (partial, with or
 //! without the cut back failing too) / fsync failure / directory fsync failure.

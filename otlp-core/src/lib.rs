@@ -44,7 +44,7 @@ mod request;
 mod request_headers;
 mod setting;
 mod signal;
-pub mod split;
+mod split;
 mod telemetry;
 
 pub use error::{classify, BoxError, Classification, Error, ErrorKind, Status, MAX_RETRY_AFTER};

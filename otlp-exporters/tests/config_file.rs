@@ -1,4 +1,5 @@
 //! The declarative configuration file (`OTEL_CONFIG_FILE`): the example files parse setting
+// tidy: long-file the configuration file's cases, in the order TESTING.md lists them
 //! by setting, `${VAR}` substitution follows the specification, the environment is ignored
 //! while a file is in use, and every bad file names the path in it and the value.
 

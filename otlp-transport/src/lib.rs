@@ -5,7 +5,7 @@
 //!   zstd, metadata headers, TLS and mTLS;
 //! - [`http::HttpTransport`]: reqwest, protobuf or OTLP/JSON, gzip and zstd, headers, TLS and
 //!   mTLS, pooled connections;
-//! - [`receiver::Receiver`] (feature `receiver`, on by default): a real OTLP server (gRPC and
+//! - `receiver::Receiver` (feature `receiver`, off by default): a real OTLP server (gRPC and
 //!   HTTP) on 127.0.0.1 for tests, demos and your own integration tests, with fault injection.
 //!
 //! Both take the same [`ClientOptions`] (timeouts, TLS, headers, compression, connection

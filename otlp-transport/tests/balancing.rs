@@ -1,4 +1,5 @@
 //! Several collectors: three receivers on loopback behind a balancer, resolvers that change
+// tidy: long-file the balancing behaviours share one set of receivers, factory and resolvers
 //! their answer, and a Consul-compatible server with blocking queries.
 
 #![allow(clippy::unwrap_used)]
@@ -6,6 +7,7 @@
 mod support;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -111,6 +113,15 @@ fn one_span() -> ExportRequest {
     support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf)
 }
 
+/// Polls `condition` until it holds, for at most 10 s (a "does not hang" bound): the tests
+/// wait for what they observe, never for a fixed time.
+async fn wait_until(condition: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !condition() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn spans_of(receiver: &Receiver) -> usize {
     receiver.counts().spans
 }
@@ -210,7 +221,9 @@ async fn losing_a_collector_loses_nothing_and_it_returns_after_a_restart() {
     })
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Wait for the balancer to see it again (its probe, then the breaker's half-open), not
+    // for a fixed time.
+    wait_until(|| balancer.endpoints().iter().all(|e| e.available)).await;
     send(60).await;
     assert!(
         spans_of(&restarted) >= 10,
@@ -247,7 +260,7 @@ async fn dns_re_resolution_follows_a_changed_answer() {
         Balancer::start(config(Strategy::RoundRobin), Arc::new(resolver), factory()).await;
     assert_eq!(balancer.endpoints().len(), 1);
     *lookup.0.lock() = vec![receivers[0].grpc_addr(), receivers[1].grpc_addr()];
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    wait_until(|| balancer.endpoints().len() == 2).await;
     assert_eq!(balancer.endpoints().len(), 2);
     for _ in 0..10 {
         let request = one_span();
@@ -276,6 +289,7 @@ async fn the_system_resolver_finds_localhost() {
 /// A server that answers like Consul's health API, blocking queries included.
 mod consul {
     use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -293,6 +307,8 @@ mod consul {
     pub struct Consul {
         pub state: Arc<Mutex<Registry>>,
         pub changed: Arc<Notify>,
+        /// Blocking queries the server is holding now.
+        pub held: Arc<AtomicUsize>,
     }
 
     impl Consul {
@@ -321,7 +337,13 @@ mod consul {
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(300));
         if index.is_some_and(|i| i == consul.state.lock().0) {
-            let _ = tokio::time::timeout(wait, consul.changed.notified()).await;
+            // Registered before the count is raised, so a change right after is not missed.
+            let changed = consul.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            consul.held.fetch_add(1, Ordering::SeqCst);
+            let _ = tokio::time::timeout(wait, changed).await;
+            consul.held.fetch_sub(1, Ordering::SeqCst);
         }
         let (index, instances) = consul.state.lock().clone();
         let body: Vec<serde_json::Value> = instances
@@ -367,7 +389,8 @@ async fn consul_blocking_queries_follow_index_changes() {
         let resolver = resolver.clone();
         async move { resolver.resolve(Some(1)).await.unwrap() }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The server holds the query: it got the index and found nothing new.
+    wait_until(|| fake.held.load(Ordering::SeqCst) == 1).await;
     assert!(
         !pending.is_finished(),
         "the query blocks while nothing changes"

@@ -1,4 +1,5 @@
 //! The disk spool: encoded requests are appended to an on-disk segment log before they are
+// tidy: long-file the Spool's public API with its docs; record, segment, recovery and the layer are files of their own
 //! sent and acknowledged once the collector accepted them, so what was accepted survives a
 //! crash (at-least-once delivery).
 //!

@@ -26,6 +26,7 @@ mod page;
 pub mod rows;
 mod server;
 mod store;
+mod trace;
 
 pub use server::{router, Viewer};
 pub use store::{

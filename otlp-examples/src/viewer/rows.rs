@@ -1,4 +1,5 @@
 //! The viewer's rows: spans, log records and metric points as plain data that serialises to
+// tidy: long-file one small row type per signal and their JSON mapping, with unit tests
 //! the JSON the page reads (ids in hex, times in Unix nanoseconds, values as JSON values).
 
 use otlp_core::proto::common::v1::any_value::Value;

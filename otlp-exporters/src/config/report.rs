@@ -1,4 +1,5 @@
 //! The startup report: every value in effect, where it came from (default, file,
+// tidy: long-file one table of every reported value, read top to bottom, with unit tests
 //! environment, code), and every warning; secrets redacted.
 
 use std::fmt;

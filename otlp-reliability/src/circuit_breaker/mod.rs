@@ -37,7 +37,11 @@ use tower::{Layer, Service, ServiceExt};
 
 pub use config::{BreakerConfig, Window};
 pub use handle::{BreakerEvent, BreakerHandle, BreakerStats};
-pub use state::{Admission, CircuitState, Machine, Outcome, Transition};
+pub use state::CircuitState;
+// The pure state machine under the layer: public for the model test in `tests/`, not part of
+// the API.
+#[doc(hidden)]
+pub use state::{Admission, Machine, Outcome, Transition};
 
 use crate::Classify;
 use handle::Shared;

@@ -3,7 +3,8 @@
 //!
 //! Checks run in the background ([`HealthRegistry::spawn`]) or on demand
 //! ([`HealthRegistry::check_now`]); [`HealthRegistry::snapshot`] reads the latest results and
-//! [`http::router`] serves them as JSON (200 for healthy and degraded, 503 for unhealthy).
+//! `http::router` (feature `health-http`) serves them as JSON (200 for healthy and degraded,
+//! 503 for unhealthy).
 //! A circuit breaker can feed the registry: open means degraded.
 //!
 //! ```
@@ -17,6 +18,7 @@
 //! # }
 //! ```
 
+#[cfg(feature = "health-http")]
 pub mod http;
 
 use std::collections::BTreeMap;

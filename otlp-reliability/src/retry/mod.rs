@@ -1,4 +1,5 @@
 //! Retry with the OTLP classification, server delay hints, full jitter, a total deadline and a
+// tidy: long-file the retry layer's config, stats and service; the backoff, budget and errors are files of their own
 //! shared retry budget.
 //!
 //! Each call is a retry session: it owns its random source (so concurrent sessions do not

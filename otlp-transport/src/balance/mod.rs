@@ -1,4 +1,5 @@
 //! Several collectors: discovery, load balancing and failover.
+// tidy: long-file the balancer service, its endpoint set and the set's update are one idea; a few lines over
 //!
 //! A [`Balancer`] is a `tower::Service<ExportRequest>` over a changing set of endpoints. A
 //! [`Resolver`] supplies the set ([`StaticResolver`], [`DnsResolver`], [`ConsulResolver`], or
