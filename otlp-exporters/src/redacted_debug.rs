@@ -90,10 +90,12 @@ impl fmt::Debug for PipelineConfig {
             health_endpoint,
             collectors,
             balance,
+            discovery,
             spool,
             disabled,
             log_level,
             log_format,
+            self_metrics,
             exporters,
             temporality,
             histogram_aggregation,
@@ -129,10 +131,12 @@ impl fmt::Debug for PipelineConfig {
             .field("health_endpoint", health_endpoint)
             .field("collectors", &collectors)
             .field("balance", balance)
+            .field("discovery", discovery)
             .field("spool", spool)
             .field("disabled", disabled)
             .field("log_level", log_level)
             .field("log_format", log_format)
+            .field("self_metrics", self_metrics)
             .field("exporters", exporters)
             .field("temporality", temporality)
             .field("histogram_aggregation", histogram_aggregation)

@@ -14,7 +14,7 @@ use otlp_reliability::retry::RetryLayer;
 use otlp_reliability::timeout::AttemptTimeoutLayer;
 use otlp_reliability::OtlpClassify;
 use otlp_transport::balance::{
-    Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, StaticResolver, Strategy,
+    resolver_for, Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, Strategy,
 };
 use otlp_transport::TlsConfig;
 use parking_lot::Mutex;
@@ -246,11 +246,16 @@ pub(crate) fn build(
         });
     }
 
-    for url in &config.collectors {
-        otlp_transport::endpoint::parse_url("collectors", url)?;
-    }
-    let resolver =
-        resolver.unwrap_or_else(|| Arc::new(StaticResolver::new(config.collectors.clone())));
+    // `dns:///host:port` and `consul://service` discover endpoints; URLs are a fixed list.
+    let scheme = if resolved.endpoint.starts_with("https:") {
+        "https"
+    } else {
+        "http"
+    };
+    let resolver = match resolver {
+        Some(resolver) => resolver,
+        None => resolver_for("collectors", &config.collectors, scheme, &config.discovery)?,
+    };
     let factory: EndpointFactory = {
         let (resolved, config, breakers) = (resolved.clone(), config.clone(), breakers.clone());
         let errors = shared.endpoint_errors.clone();
@@ -284,6 +289,8 @@ pub(crate) fn build(
     };
     let balancer_config = BalancerConfig {
         strategy: config.balance,
+        probe_interval: config.discovery.probe_interval,
+        probe_timeout: config.discovery.probe_timeout,
         ..BalancerConfig::default()
     };
     // The balancer resolves once before it is returned; start it on the pipeline runtime and

@@ -185,6 +185,7 @@ fn the_production_file_takes_its_collector_from_the_environment() {
     }
     assert_eq!(config.service_name, "production-app");
     assert_eq!(config.log_format, LogFormat::Json);
+    assert!(config.self_metrics, "the file turns the self-metrics on");
     assert!(!config.report().to_string().contains("t0ken"));
 }
 

@@ -36,6 +36,7 @@
 //! ```
 
 mod connection;
+mod discovery;
 mod env;
 mod exporter;
 mod file;
@@ -163,6 +164,8 @@ pub struct PipelineConfig {
     pub collectors: Vec<String>,
     /// How requests are spread over `collectors` (or a resolver's endpoints).
     pub balance: otlp_transport::balance::Strategy,
+    /// DNS refresh, health-probe and Consul settings of `collectors`.
+    pub discovery: otlp_transport::balance::DiscoveryConfig,
     /// The disk spool (`None`: off): requests survive a crash and are replayed.
     pub spool: Option<otlp_batch::spool::SpoolConfig>,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
@@ -171,6 +174,9 @@ pub struct PipelineConfig {
     pub log_level: String,
     /// The pipeline's own log format.
     pub log_format: LogFormat,
+    /// Record the pipeline's own metrics (`otel.sdk.*`, see [`crate::self_metrics`]); the
+    /// file's `distribution.otlp-rust.self_metrics`, or the builder's `with_self_metrics`.
+    pub self_metrics: bool,
     /// Where the values came from, and the warnings met reading them.
     pub provenance: Provenance,
 }
@@ -209,10 +215,12 @@ impl Default for PipelineConfig {
             health_endpoint: None,
             collectors: Vec::new(),
             balance: otlp_transport::balance::Strategy::RoundRobin,
+            discovery: Default::default(),
             spool: None,
             disabled: false,
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,
+            self_metrics: false,
             provenance: Provenance::default(),
         }
     }

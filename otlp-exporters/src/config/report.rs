@@ -218,6 +218,10 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
         "log_format",
         format!("{:?}", config.log_format).to_ascii_lowercase(),
     );
+    add(
+        "self_metrics",
+        if config.self_metrics { "on" } else { "off" }.to_owned(),
+    );
     add("retry.max_attempts", config.retry.max_attempts.to_string());
     add(
         "circuit_breaker",
@@ -266,6 +270,9 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
             .collect::<Vec<_>>()
             .join(","),
     );
+    super::discovery::report(config)
+        .into_iter()
+        .for_each(|(k, v)| add(k, v));
     add(
         "spool",
         config

@@ -204,6 +204,7 @@ pub(super) fn apply(config: &mut PipelineConfig, env: &dyn EnvSource) {
     read_sampler(&mut r);
     read_limits(&mut r);
     proxy::read(&mut r);
+    super::discovery::apply_env(r.config, r.env);
     drop_unusable_endpoints(&mut r);
 }
 

@@ -3,7 +3,7 @@
 //! ```yaml
 //! distribution:
 //!   otlp-rust:
-//!     collectors: [http://collector-a:4318, http://collector-b:4318]   # instead of one endpoint
+//!     collectors: [http://collector-a:4318, http://collector-b:4318]   # or [dns:///collector.example:4317], [consul://otel-collector]
 //!     balance: trace-id             # round-robin | least-loaded | trace-id
 //!     connect_timeout: 5000         # milliseconds, as the schema writes durations
 //!     retry: { max_attempts: 3, initial_backoff: 100, max_backoff: 5000, multiplier: 2.0, total_timeout: 30000 }
@@ -16,6 +16,7 @@
 //!     log_format: json              # json | text
 //!     connection: { tcp_keepalive: 60000, pool_max_idle_per_host: 8, max_request_bytes: 1048576 }
 //!     proxy: { url: http://proxy:3128, no_proxy: [collector.internal] }   # see connection.rs
+//!     discovery: { refresh_interval: 30000, probe_interval: 5000, probe_timeout: 2000, consul_agent: http://127.0.0.1:8500 }
 //! ```
 
 use otlp_batch::{Overflow, Strategy};
@@ -65,6 +66,8 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "log_format",
             "connection",
             "proxy",
+            "self_metrics",
+            "discovery",
         ],
         &mut r.warnings,
     )? {
@@ -73,7 +76,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
                 let mut urls = Vec::new();
                 for item in value.list()? {
                     let url = item.string()?.unwrap_or_default();
-                    otlp_transport::endpoint::parse_url(item.path(), &url)
+                    otlp_transport::balance::check_target(item.path(), &url)
                         .map_err(|e| item.error(e.reason()))?;
                     urls.push(url);
                 }
@@ -117,6 +120,12 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             }
             "spool" => spool(r, &value)?,
             "batch" => batch(r, &value)?,
+            "self_metrics" => {
+                if let Some(on) = value.boolean()? {
+                    r.config.self_metrics = on;
+                }
+            }
+            "discovery" => crate::config::discovery::apply_file(r, &value)?,
             _ => {
                 if let Some(format) =
                     value.choice(&[("json", LogFormat::Json), ("text", LogFormat::Text)])?
@@ -127,7 +136,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
         }
         let reported = match key {
             "retry" => "retry.max_attempts",
-            "batch" | "connection" | "proxy" => continue,
+            "batch" | "connection" | "proxy" | "discovery" => continue,
             other => other,
         };
         r.mark(reported);

@@ -11,7 +11,7 @@
 mod connection;
 mod distribution;
 mod exporter;
-mod node;
+pub(super) mod node;
 mod propagator;
 mod providers;
 mod resource;
