@@ -1,6 +1,11 @@
 """Drives headless Chromium through the viewer page, as a person would, and checks what it shows.
 
 usage: viewer_browser.py CHROMIUM URL SCREENSHOT_DIR
+       viewer_browser.py CHROMIUM URL --many N
+
+The second form checks that the page stays responsive with N traces listed: it measures the
+time to render the list and to open one trace, prints both, and fails only past a generous
+bound (10 s each), never on a tight timing.
 
 The browser is Debian's `chromium`, spoken to over the DevTools protocol on a pipe
 (`--remote-debugging-pipe`: fd 3 carries commands in, fd 4 answers out, NUL-terminated JSON), so
@@ -109,7 +114,34 @@ def check(condition, message):
     print(f"ok: {message}")
 
 
+def many(chromium, url, count):
+    """The trace list with `count` traces: time to render it, and to open one trace."""
+    browser = Browser(chromium)
+    try:
+        started = time.time()
+        browser.call("Page.navigate", {"url": url + "#traces"}, session=True)
+        rows = browser.wait(f"document.querySelectorAll('#trace-list .trace-row').length >= {count}"
+                            f" && document.querySelectorAll('#trace-list .trace-row').length",
+                            f"{count} trace rows", seconds=30)
+        listed = time.time() - started
+        check(rows == count, f"the list shows all {count} traces: {rows}")
+        started = time.time()
+        browser.eval("document.querySelectorAll('#trace-list .trace-row')[500].click()")
+        browser.wait("document.querySelectorAll('#waterfall .wf-row').length === 4", "the opened trace",
+                     seconds=30)
+        opened = time.time() - started
+        print(f"responsiveness: {count} traces listed in {listed * 1000:.0f} ms,"
+              f" one trace opened in {opened * 1000:.0f} ms")
+        check(listed < 10 and opened < 10, "the list renders and a trace opens within 10 s each")
+    finally:
+        browser.close()
+    print("viewer browser checks: all passed")
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[3] == "--many":
+        many(sys.argv[1], sys.argv[2], int(sys.argv[4]))
+        return
     chromium, url, shots = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(shots, exist_ok=True)
     browser = Browser(chromium)

@@ -41,6 +41,7 @@ pub mod encode;
 mod error;
 pub mod redact;
 mod request;
+mod request_headers;
 mod setting;
 mod signal;
 mod split;
@@ -48,6 +49,7 @@ mod telemetry;
 
 pub use error::{classify, BoxError, Classification, Error, ErrorKind, Status, MAX_RETRY_AFTER};
 pub use request::{Encoding, ExportOutcome, ExportRequest};
+pub use request_headers::RequestHeaders;
 pub use setting::InvalidSetting;
 pub use signal::Signal;
 pub use telemetry::Telemetry;

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::Signal;
+use crate::{RequestHeaders, Signal};
 
 /// How the body of an [`ExportRequest`] is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -41,6 +41,9 @@ pub struct ExportRequest {
     /// A key that keeps related requests on one collector (for example a hash of the trace id
     /// when a batch holds one trace), or `None` when any collector will do.
     pub routing_key: Option<u64>,
+    /// Headers for this request only (credentials, signatures), set by layers around each
+    /// attempt; never spooled.
+    pub headers: RequestHeaders,
 }
 
 impl ExportRequest {
@@ -52,6 +55,7 @@ impl ExportRequest {
             body,
             items,
             routing_key: None,
+            headers: RequestHeaders::new(),
         }
     }
 

@@ -1,8 +1,75 @@
 //! Where a demo's telemetry goes: the embedded receiver, or the collector that the standard
-//! `OTEL_EXPORTER_OTLP_*` variables name.
+//! `OTEL_EXPORTER_OTLP_*` variables name. With `--ui ADDR`, the embedded receiver also feeds
+//! the telemetry viewer, which stays up at the end of the demo until Ctrl-C.
+
+use std::sync::{Arc, Mutex};
 
 use otlp_exporters::{OtlpPipeline, PipelineBuilder};
 use otlp_transport::receiver::{Receiver, ReceiverConfig};
+
+use crate::viewer::{Store, Viewer};
+
+/// The viewer of `--ui`, once started; kept until [`linger`] returns.
+static VIEWER: Mutex<Option<Viewer>> = Mutex::new(None);
+
+/// With `--ui ADDR` ([`crate::cli::ui_address`]): starts the viewer on ADDR and makes
+/// `config`'s receiver feed it (before any callback already set). Without `--ui`: `config`.
+pub async fn with_viewer(mut config: ReceiverConfig) -> std::io::Result<ReceiverConfig> {
+    let Some(addr) = crate::cli::ui_address() else {
+        return Ok(config);
+    };
+    let store = Store::default();
+    let viewer = Viewer::start(addr, store.clone()).await?;
+    println!("🔎 viewer: {} (stays up when the demo ends)", viewer.url());
+    let before = config.on_receive.take();
+    config.on_receive = Some(Arc::new(move |received| {
+        store.add(&received.payload);
+        if let Some(before) = &before {
+            before(received);
+        }
+    }));
+    *VIEWER.lock().unwrap_or_else(|e| e.into_inner()) = Some(viewer);
+    Ok(config)
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM.
+pub async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+/// When a viewer of `--ui` is up: says so and waits for Ctrl-C or SIGTERM, so that what the demo sent
+/// can be looked at; returns at once otherwise. Needs the multi-thread tokio runtime (that of
+/// `#[tokio::main]`), whose workers keep serving the page while this thread waits.
+pub fn linger() {
+    let Some(viewer) = VIEWER.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        eprintln!("the viewer needs the multi-thread tokio runtime to stay up; stopping it");
+        return;
+    }
+    println!("🔎 the viewer stays up at {}; Ctrl-C to stop", viewer.url());
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| handle.block_on(stop_signal()));
+        let _ = waiting.join();
+    });
+    drop(viewer);
+}
 
 /// The embedded receiver, or an external collector.
 #[derive(Debug)]
@@ -15,29 +82,36 @@ pub enum Target {
     Collectors(Vec<String>, otlp_transport::balance::Strategy),
 }
 
-const ENDPOINT_VARIABLES: [&str; 5] = [
+const ENDPOINT_VARIABLES: [&str; 6] = [
     "OTEL_CONFIG_FILE",
+    "OTLP_RUST_COLLECTORS",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
 ];
 
+/// `VARIABLE=value` of the first endpoint variable (or `OTEL_CONFIG_FILE`) that is set: the
+/// demo then sends to that collector instead of an embedded receiver.
+pub fn external_from_env() -> Option<String> {
+    ENDPOINT_VARIABLES.iter().find_map(|variable| {
+        std::env::var(variable)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|value| format!("{variable}={}", otlp_core::redact::url(&value)))
+    })
+}
+
 impl Target {
     /// An external collector when an endpoint variable or `OTEL_CONFIG_FILE` is set, the
-    /// embedded receiver otherwise.
+    /// embedded receiver otherwise; with `--ui`, the receiver feeds the viewer, and dropping
+    /// the target at the end of the demo waits for Ctrl-C (see [`linger`]).
     pub async fn from_env() -> std::io::Result<Target> {
-        for variable in ENDPOINT_VARIABLES {
-            if let Some(value) = std::env::var(variable)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-            {
-                return Ok(Target::External(format!("{variable}={value}")));
-            }
+        if let Some(from) = external_from_env() {
+            return Ok(Target::External(from));
         }
-        Ok(Target::Embedded(
-            Receiver::start(ReceiverConfig::default()).await?,
-        ))
+        let config = with_viewer(ReceiverConfig::default()).await?;
+        Ok(Target::Embedded(Receiver::start(config).await?))
     }
 
     /// Several collectors from `--collectors` (comma-separated URLs) and `--balance`
@@ -104,6 +178,14 @@ impl Target {
         match self {
             Target::Embedded(receiver) => Some(receiver),
             Target::External(_) | Target::Collectors(..) => None,
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if matches!(self, Target::Embedded(_)) {
+            linger();
         }
     }
 }

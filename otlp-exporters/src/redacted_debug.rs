@@ -74,6 +74,11 @@ impl fmt::Debug for PipelineConfig {
             exporter,
             per_signal,
             connect_timeout,
+            connection,
+            max_request_bytes,
+            max_response_bytes,
+            proxy,
+            attempt_layers,
             span_batch,
             log_batch,
             metric_export_interval,
@@ -86,10 +91,12 @@ impl fmt::Debug for PipelineConfig {
             health_endpoint,
             collectors,
             balance,
+            discovery,
             spool,
             disabled,
             log_level,
             log_format,
+            self_metrics,
             exporters,
             temporality,
             histogram_aggregation,
@@ -109,6 +116,11 @@ impl fmt::Debug for PipelineConfig {
             .field("exporter", exporter)
             .field("per_signal", per_signal)
             .field("connect_timeout", connect_timeout)
+            .field("connection", connection)
+            .field("max_request_bytes", max_request_bytes)
+            .field("max_response_bytes", max_response_bytes)
+            .field("proxy", proxy)
+            .field("attempt_layers", attempt_layers)
             .field("span_batch", span_batch)
             .field("log_batch", log_batch)
             .field("metric_export_interval", metric_export_interval)
@@ -121,10 +133,12 @@ impl fmt::Debug for PipelineConfig {
             .field("health_endpoint", health_endpoint)
             .field("collectors", &collectors)
             .field("balance", balance)
+            .field("discovery", discovery)
             .field("spool", spool)
             .field("disabled", disabled)
             .field("log_level", log_level)
             .field("log_format", log_format)
+            .field("self_metrics", self_metrics)
             .field("exporters", exporters)
             .field("temporality", temporality)
             .field("histogram_aggregation", histogram_aggregation)

@@ -16,11 +16,8 @@ use otlp_reliability::retry::RetryLayer;
 use otlp_reliability::timeout::AttemptTimeoutLayer;
 use otlp_reliability::{OtlpClassify, ReliabilityBuilderExt};
 use otlp_transport::balance::{
-    Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, StaticResolver, Strategy,
+    resolver_for, Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, Strategy,
 };
-use otlp_transport::endpoint::HttpEndpoints;
-use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
-use otlp_transport::http::{HttpConfig, HttpTransport};
 use otlp_transport::TlsConfig;
 use parking_lot::Mutex;
 use tower::util::BoxCloneSyncService;
@@ -31,6 +28,7 @@ use crate::custom::{CustomExporter, CustomService};
 use crate::endpoint_errors::EndpointErrors;
 use crate::limits::Limits;
 use crate::sinks::Route;
+use crate::transport_options::transport;
 
 /// The boxed export service every sink sends through.
 pub(crate) type ExportService = BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>;
@@ -207,57 +205,18 @@ pub(crate) fn custom(
     })
 }
 
-fn encode_options(protocol: Protocol) -> EncodeOptions {
-    match protocol {
+fn encode_options(protocol: Protocol, max_request_bytes: Option<usize>) -> EncodeOptions {
+    let options = match protocol {
         Protocol::Grpc => EncodeOptions::default().with_max_request_bytes(GRPC_DEFAULT_MAX_BYTES),
         Protocol::HttpProtobuf => EncodeOptions::default().with_max_request_bytes(16 * 1024 * 1024),
         Protocol::HttpJson => EncodeOptions::default()
             .with_encoding(Encoding::Json)
             .with_max_request_bytes(16 * 1024 * 1024),
+    };
+    match max_request_bytes {
+        Some(limit) => options.with_max_request_bytes(limit),
+        None => options,
     }
-}
-
-/// The transport to one URL (for HTTP, the signal's full URL).
-fn transport(
-    resolved: &ResolvedExporter,
-    url: &str,
-    connect_timeout: Duration,
-    tls: Option<TlsConfig>,
-) -> Result<ExportService, InvalidSetting> {
-    let setting = format!(
-        "OTEL_EXPORTER_OTLP_{}_ENDPOINT",
-        resolved.signal.as_str().to_ascii_uppercase()
-    );
-    Ok(match resolved.protocol {
-        Protocol::Grpc => {
-            let mut grpc = GrpcConfig::new(url)
-                .with_compression(resolved.compression)
-                .with_headers(resolved.headers.clone())
-                .with_connect_timeout(connect_timeout)
-                .with_timeout(resolved.timeout);
-            if let Some(tls) = tls {
-                grpc = grpc.with_tls(tls);
-            }
-            BoxCloneSyncService::new(GrpcTransport::new(grpc)?)
-        }
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let url = otlp_transport::endpoint::parse_url(&setting, url)?;
-            let endpoints = HttpEndpoints {
-                traces: url.clone(),
-                metrics: url.clone(),
-                logs: url,
-            };
-            let mut http = HttpConfig::new(endpoints)
-                .with_compression(resolved.compression)
-                .with_headers(resolved.headers.clone())
-                .with_timeout(resolved.timeout);
-            http.connect_timeout = connect_timeout;
-            if let Some(tls) = tls {
-                http = http.with_tls(tls);
-            }
-            BoxCloneSyncService::new(HttpTransport::new(http)?)
-        }
-    })
 }
 
 /// Builds the stack of `signal`; must run inside the pipeline runtime (transports spawn their
@@ -272,9 +231,9 @@ pub(crate) fn build(
 ) -> Result<SignalStack, InvalidSetting> {
     let resolved = config.resolve(signal)?;
     let tls = tls(&resolved)?;
-    let options = encode_options(resolved.protocol);
+    let options = encode_options(resolved.protocol, config.max_request_bytes);
     if config.collectors.is_empty() && resolver.is_none() {
-        let bottom = transport(&resolved, &resolved.endpoint, config.connect_timeout, tls)?;
+        let bottom = transport(&resolved, &resolved.endpoint, config, tls)?;
         // The name shows up in health check names, logs and metrics: host and port only.
         let name = format!(
             "{}:{}",
@@ -298,11 +257,16 @@ pub(crate) fn build(
         });
     }
 
-    for url in &config.collectors {
-        otlp_transport::endpoint::parse_url("collectors", url)?;
-    }
-    let resolver =
-        resolver.unwrap_or_else(|| Arc::new(StaticResolver::new(config.collectors.clone())));
+    // `dns:///host:port` and `consul://service` discover endpoints; URLs are a fixed list.
+    let scheme = if resolved.endpoint.starts_with("https:") {
+        "https"
+    } else {
+        "http"
+    };
+    let resolver = match resolver {
+        Some(resolver) => resolver,
+        None => resolver_for("collectors", &config.collectors, scheme, &config.discovery)?,
+    };
     let factory: EndpointFactory = {
         let (resolved, config, breakers) = (resolved.clone(), config.clone(), breakers.clone());
         let (errors, limits) = (shared.endpoint_errors.clone(), shared.limits.clone());
@@ -312,7 +276,7 @@ pub(crate) fn build(
                 _ => otlp_transport::endpoint::http_signal_url("collectors", base, signal)?
                     .to_string(),
             };
-            let bottom = transport(&resolved, &url, config.connect_timeout, tls.clone())?;
+            let bottom = transport(&resolved, &url, &config, tls.clone())?;
             let probe = BoxCloneSyncService::new(
                 AttemptTimeoutLayer::new(resolved.timeout).layer(bottom.clone()),
             );
@@ -336,6 +300,8 @@ pub(crate) fn build(
     };
     let balancer_config = BalancerConfig {
         strategy: config.balance,
+        probe_interval: config.discovery.probe_interval,
+        probe_timeout: config.discovery.probe_timeout,
         ..BalancerConfig::default()
     };
     // The balancer resolves once before it is returned; start it on the pipeline runtime and
@@ -364,7 +330,7 @@ pub(crate) fn build(
     })
 }
 
-fn tls(resolved: &ResolvedExporter) -> Result<Option<TlsConfig>, InvalidSetting> {
+pub(crate) fn tls(resolved: &ResolvedExporter) -> Result<Option<TlsConfig>, InvalidSetting> {
     let signal = resolved.signal.as_str().to_ascii_uppercase();
     let mut tls = None;
     if let Some(ca) = &resolved.certificate {

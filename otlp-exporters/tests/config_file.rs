@@ -140,6 +140,17 @@ fn the_example_file_is_read_setting_by_setting() {
         assert_eq!(batch.overflow, Overflow::DropOldest);
     }
     assert_eq!(config.log_format, LogFormat::Text);
+    assert_eq!(
+        config.connection.tcp_keepalive,
+        Some(Duration::from_secs(60))
+    );
+    assert_eq!(config.connection.pool_max_idle_per_host, 16);
+    assert_eq!(
+        config.connection.http2_initial_connection_window_size,
+        Some(4_194_304)
+    );
+    assert_eq!(config.max_request_bytes, Some(4_194_304));
+    assert!(config.proxy.is_set());
 
     let report = config.report();
     assert_eq!(report.get("traces.endpoint").unwrap().source, Source::File);
@@ -174,6 +185,7 @@ fn the_production_file_takes_its_collector_from_the_environment() {
     }
     assert_eq!(config.service_name, "production-app");
     assert_eq!(config.log_format, LogFormat::Json);
+    assert!(config.self_metrics, "the file turns the self-metrics on");
     assert!(!config.report().to_string().contains("t0ken"));
 }
 

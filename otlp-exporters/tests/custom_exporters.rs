@@ -141,3 +141,58 @@ fn an_unreachable_backend_is_counted_not_hidden() {
     assert_eq!(report.undelivered, 1);
     assert_eq!(pipeline.stats().spans.failed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_backend_gets_the_configured_headers_and_its_answer_is_bounded() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorded = Arc::clone(&seen);
+    let router = Router::new().route(
+        "/api/{kind}",
+        post(move |headers: HeaderMap| {
+            let recorded = Arc::clone(&recorded);
+            async move {
+                let tenant = headers
+                    .get("x-tenant")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                recorded.lock().push(tenant);
+                // A success whose body is far larger than the exporter reads.
+                (StatusCode::OK, "x".repeat(64 * 1024))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    // The exporter talks like the pipeline's OTLP exporters: their headers, TLS and limits.
+    let mut config = otlp_exporters::PipelineConfig::default();
+    let mut headers = otlp_transport::Headers::new();
+    headers.insert("code", "x-tenant", "acme").unwrap();
+    config.exporter.headers = Some(headers);
+    config.max_response_bytes = 1024;
+    let options = config.client_options(otlp_core::Signal::Traces).unwrap();
+    let exporter = JsonHttpExporter::with_options(&base, options).unwrap();
+    let pipeline = OtlpPipeline::builder()
+        .with_custom_exporter(exporter)
+        .with_retry(RetryConfig::default().with_backoff(
+            Duration::from_millis(1),
+            Duration::from_millis(2),
+            2.0,
+        ))
+        .build()
+        .unwrap();
+    pipeline.tracer("x").in_span("answered-too-long", |_| {});
+    pipeline.shutdown(Duration::from_secs(5));
+
+    assert_eq!(
+        *seen.lock(),
+        [Some("acme".to_owned())],
+        "sent once, not retried"
+    );
+    let stats = pipeline.stats();
+    assert_eq!(
+        stats.spans.exported, 0,
+        "an answer that cannot be read whole is a failure"
+    );
+    assert_eq!(stats.span_exports.failed_requests, 1);
+}

@@ -3,6 +3,10 @@
 //! For OTLP/HTTP, the generic endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`) is a base URL to which
 //! `v1/<signal>` is appended; a per-signal endpoint (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is
 //! used as is. For gRPC, the endpoint names the server; the method path is fixed.
+//!
+//! `unix:///path/to/socket` names a Unix domain socket, for gRPC and HTTP alike. For HTTP the
+//! signal's path (`/v1/traces`, ...) is requested on it whether the endpoint is the generic or
+//! a per-signal one, with `Host: localhost`; TLS and proxies do not apply.
 
 use otlp_core::{InvalidSetting, Signal};
 use reqwest::Url;
@@ -17,7 +21,7 @@ pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 /// token after it, which the specification allows.
 pub const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/", env!("CARGO_PKG_VERSION"));
 
-/// Parses an endpoint URL; only `http` and `https` are accepted.
+/// Parses an endpoint URL: `http://`, `https://`, or `unix:///absolute/path`.
 pub fn parse_url(setting: &str, value: &str) -> Result<Url, InvalidSetting> {
     // Errors show the value redacted: an endpoint may carry userinfo or an API key.
     let shown = || otlp_core::redact::url(value);
@@ -25,11 +29,21 @@ pub fn parse_url(setting: &str, value: &str) -> Result<Url, InvalidSetting> {
         .map_err(|e| InvalidSetting::new(setting, shown(), format!("not a URL: {e}")))?;
     match url.scheme() {
         "http" | "https" => {}
+        "unix" => {
+            if url.host_str().is_some_and(|h| !h.is_empty()) || !url.path().starts_with('/') {
+                return Err(InvalidSetting::new(
+                    setting,
+                    shown(),
+                    "a Unix socket endpoint is unix:///absolute/path (three slashes)",
+                ));
+            }
+            return Ok(url);
+        }
         other => {
             return Err(InvalidSetting::new(
                 setting,
                 shown(),
-                format!("scheme {other:?} is not supported; use http:// or https://"),
+                format!("scheme {other:?} is not supported; use http://, https:// or unix://"),
             ))
         }
     }
@@ -44,9 +58,18 @@ pub fn parse_url(setting: &str, value: &str) -> Result<Url, InvalidSetting> {
 /// `http://c:4318/otlp` gives `http://c:4318/otlp/v1/traces`).
 pub fn http_signal_url(setting: &str, base: &str, signal: Signal) -> Result<Url, InvalidSetting> {
     let mut url = parse_url(setting, base)?;
+    if unix_socket_path(&url).is_some() {
+        // The signal path is requested on the socket when the request is made.
+        return Ok(url);
+    }
     let path = url.path().trim_end_matches('/').to_owned();
     url.set_path(&format!("{path}/{}", signal.http_path()));
     Ok(url)
+}
+
+/// The socket path of a `unix://` endpoint, `None` for any other.
+pub fn unix_socket_path(url: &Url) -> Option<std::path::PathBuf> {
+    (url.scheme() == "unix").then(|| std::path::PathBuf::from(url.path()))
 }
 
 /// The URL of each signal for OTLP/HTTP. `Debug` shows them [redacted](otlp_core::redact).
@@ -140,8 +163,24 @@ mod tests {
     }
 
     #[test]
+    fn a_unix_endpoint_names_the_socket_for_every_signal() {
+        let url = http_signal_url("e", "unix:///run/otel/otlp.sock", Signal::Traces).unwrap();
+        assert_eq!(
+            unix_socket_path(&url).unwrap(),
+            std::path::Path::new("/run/otel/otlp.sock")
+        );
+        assert!(unix_socket_path(&parse_url("e", "http://c:4318").unwrap()).is_none());
+    }
+
+    #[test]
     fn bad_urls_name_the_setting_and_value() {
-        for bad in ["collector:4318", "ftp://c:21", "http://", "not a url"] {
+        for bad in [
+            "collector:4318",
+            "ftp://c:21",
+            "http://",
+            "not a url",
+            "unix://relative/x.sock",
+        ] {
             let error = parse_url("OTEL_EXPORTER_OTLP_ENDPOINT", bad).unwrap_err();
             let text = error.to_string();
             assert!(

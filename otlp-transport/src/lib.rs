@@ -8,6 +8,10 @@
 //! - `receiver::Receiver` (feature `receiver`, off by default): a real OTLP server (gRPC and
 //!   HTTP) on 127.0.0.1 for tests, demos and your own integration tests, with fault injection.
 //!
+//! Both take the same [`ClientOptions`] (timeouts, TLS, headers, compression, connection
+//! settings, response limit, proxy) and accept `unix:///path` endpoints;
+//! [`credentials::CredentialsLayer`] adds per-attempt headers from a user's async hook.
+//!
 //! Both transports map collector answers to [`otlp_core::Error`] following the OTLP
 //! specification, so `otlp-reliability`'s retry layer can tell what to retry. They know nothing
 //! about batching or retries themselves.
@@ -42,7 +46,9 @@
 //! ```
 
 pub mod balance;
+pub mod client;
 mod compression;
+pub mod credentials;
 pub mod endpoint;
 pub mod grpc;
 mod headers;
@@ -52,6 +58,7 @@ pub mod receiver;
 mod response;
 mod tls;
 
+pub use client::{ClientOptions, ConnectionSettings, ProxyConfig};
 pub use compression::Compression;
 pub use headers::Headers;
 pub use response::parse_retry_after;

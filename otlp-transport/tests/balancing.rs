@@ -426,3 +426,59 @@ async fn a_cancelled_request_leaves_the_in_flight_count() {
     let in_flight: usize = balancer.endpoints().iter().map(|e| e.in_flight).sum();
     assert_eq!(in_flight, 0, "{:?}", balancer.endpoints());
 }
+
+/// A service's own calls, not exports: the request type only has to implement `Balanced`.
+#[derive(Debug, Clone, PartialEq)]
+struct UserLookup {
+    user: u32,
+}
+
+impl otlp_transport::balance::Balanced for UserLookup {
+    fn probe() -> Self {
+        UserLookup { user: 0 }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_request_type_is_balanced_and_fails_over() {
+    // Replica `down` refuses every call but answers its probes (so it stays in the rotation
+    // and round robin keeps picking it); `up` answers with its name.
+    let factory: EndpointFactory<UserLookup, String> = Arc::new(|url: &str| {
+        let url = url.to_owned();
+        let service = BoxCloneSyncService::new(tower::service_fn(move |call: UserLookup| {
+            let url = url.clone();
+            async move {
+                if url.contains("down") {
+                    Err(otlp_core::Error::new(otlp_core::ErrorKind::Connect, "refused").into())
+                } else {
+                    Ok::<_, otlp_core::BoxError>(format!("{url} served user {}", call.user))
+                }
+            }
+        }));
+        let probe = BoxCloneSyncService::new(tower::service_fn(|_: UserLookup| async {
+            Ok::<_, otlp_core::BoxError>("alive".to_owned())
+        }));
+        Ok(EndpointParts {
+            probe,
+            service,
+            circuit_open: None,
+        })
+    });
+    let config = config(Strategy::RoundRobin);
+    let resolver = StaticResolver::new(["http://down:1", "http://up:1"]);
+    let balancer = Balancer::start(config, Arc::new(resolver), factory).await;
+    for user in 1..=4 {
+        let answer = balancer.clone().oneshot(UserLookup { user }).await.unwrap();
+        assert_eq!(answer, format!("http://up:1 served user {user}"));
+    }
+    let stats = balancer.endpoints();
+    let down = stats.iter().find(|e| e.url.contains("down")).unwrap();
+    let up = stats.iter().find(|e| e.url.contains("up")).unwrap();
+    // Round robin over two endpoints starts on `down` every other call.
+    assert_eq!(down.requests, 2, "{stats:?}");
+    assert_eq!(
+        down.failed_over, 2,
+        "every call to it went on to the next: {stats:?}"
+    );
+    assert_eq!((up.requests, up.failed_over), (4, 0), "{stats:?}");
+}

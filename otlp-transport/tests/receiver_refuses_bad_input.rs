@@ -113,3 +113,41 @@ async fn malformed_bodies_are_bad_requests_and_the_receiver_keeps_serving() {
     assert_eq!(receiver.counts().requests, 1);
     assert_eq!(receiver.counts().items(Signal::Traces), 0);
 }
+
+#[tokio::test]
+async fn every_refusal_reaches_the_on_refuse_callback_with_its_status_and_reason() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    let receiver = Receiver::start(
+        ReceiverConfig::default()
+            .with_limits(1024, 4096)
+            .with_on_refuse(move |refused| {
+                sink.lock().unwrap().push((
+                    refused.http_status,
+                    refused.signal,
+                    refused.reason.clone(),
+                ))
+            }),
+    )
+    .await
+    .unwrap();
+    post(&receiver, "text/plain", None, b"x".to_vec()).await;
+    post(&receiver, "application/x-protobuf", None, vec![0xff; 10]).await;
+    post(&receiver, "application/x-protobuf", None, vec![0; 2048]).await;
+    let missing = reqwest::Client::new()
+        .post(format!("{}/v1/trace", receiver.http_endpoint()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let seen = seen.lock().unwrap().clone();
+    let statuses: Vec<u16> = seen.iter().map(|(status, _, _)| *status).collect();
+    assert_eq!(statuses, [415, 400, 413, 404], "{seen:?}");
+    assert_eq!(seen[0].1, Some(Signal::Traces));
+    assert!(seen[0].2.contains("text/plain"), "{seen:?}");
+    assert!(seen[2].2.contains("limit"), "{seen:?}");
+    assert_eq!(seen[3].1, None);
+    assert!(seen[3].2.contains("/v1/trace"), "{seen:?}");
+    assert_eq!(receiver.counts().refused_requests, 4);
+}

@@ -1,7 +1,10 @@
-//! Distributed tracing (the guide's second example): a root span fans out to three services
-//! over HTTP and to a sub-operation on another task; the context travels across tasks and
-//! across HTTP. At the end the demo checks that every span belongs to the trace with the
-//! right parent, and says so.
+//! Distributed tracing (the guide's section "🔗 分布式追踪示例"): a root span fans out to three
+//! services over HTTP and to a sub-operation on another task; the context travels across tasks
+//! and across HTTP. The services fail at the guide's rates (the inventory service when its
+//! sub-operation fails, 15 %; pricing 10 %; shipping 5 %), set their spans' error status, and
+//! answer 500; the caller's span and the root take the error status too, so a failure shows in
+//! the waterfall all the way up. At the end the demo checks every span's trace and parent, and
+//! that every error status sits where the failure and its propagation put it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,35 +13,52 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _};
+use std::sync::Arc;
+
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SdkTracer;
 use otlp_examples::cli::Args;
 use otlp_examples::target::{deliver, Expect, Target};
 use otlp_examples::{propagation, waterfall};
 
-const USAGE: &str = "distributed_tracing: context propagation across tasks and HTTP
+const USAGE: &str = "distributed_tracing: context propagation across tasks and HTTP, with errors
+propagated to the root (the guide's section \"🔗 分布式追踪示例\", distributed tracing)
 
-usage: cargo run -p otlp-examples --bin distributed_tracing -- [--quick] [--traces N]
+usage: cargo run -p otlp-examples --bin distributed_tracing -- [--quick] [--traces N] [--seed N]
 
-  --quick      1 trace
-  --traces N   traces to make (default 3)";
+  --quick      4 traces
+  --traces N   traces to make (default 8)
+  --seed N     seed of the services' failures (default 7; the same seed, the same failures)
 
-const SERVICES: [(&str, &str, u64); 3] = [
-    ("inventory-service", "/inventory", 40),
-    ("pricing-service", "/prices", 25),
-    ("shipping-service", "/shipping/quote", 60),
+Failure rates as in the guide: the inventory service's sub-operation 15 % (the service fails
+with it), pricing 10 %, shipping 5 %.";
+
+/// Name, path, work in ms, the service's own failure rate, its sub-operation's failure rate.
+const SERVICES: [(&str, &str, u64, f64, f64); 3] = [
+    ("inventory-service", "/inventory", 40, 0.0, 0.15),
+    ("pricing-service", "/prices", 25, 0.10, 0.0),
+    ("shipping-service", "/shipping/quote", 60, 0.05, 0.0),
 ];
+
+/// A service's own random numbers: its requests come one trace after the other, so a seed
+/// gives the same failures every run.
+type Dice = Arc<parking_lot::Mutex<fastrand::Rng>>;
 
 /// A service: a server span under the caller's context, then a sub-operation on another task.
 async fn serve(
     tracer: SdkTracer,
-    name: &'static str,
-    path: &'static str,
-    work_ms: u64,
+    (name, path, work_ms, failure_rate, sub_failure_rate): (
+        &'static str,
+        &'static str,
+        u64,
+        f64,
+        f64,
+    ),
+    dice: Dice,
 ) -> std::io::Result<SocketAddr> {
     let handler = move |headers: HeaderMap| {
-        let tracer = tracer.clone();
+        let (tracer, dice) = (tracer.clone(), Arc::clone(&dice));
         async move {
             let parent = propagation::extract(&headers);
             let span = tracer
@@ -48,18 +68,35 @@ async fn serve(
             let cx = parent.with_span(span);
             // The sub-operation runs on a spawned task; the context goes with the future.
             let sub_tracer = tracer.clone();
+            let sub_failed = dice.lock().f64() < sub_failure_rate;
             let sub = tokio::spawn(
                 async move {
                     let span = sub_tracer
                         .start_with_context(format!("{name}.lookup"), &Context::current());
-                    let _cx = Context::current().with_span(span);
+                    let cx = Context::current().with_span(span);
                     tokio::time::sleep(Duration::from_millis(work_ms)).await;
+                    cx.span().set_status(if sub_failed {
+                        Status::error("Sub operation failed")
+                    } else {
+                        Status::Ok
+                    });
+                    cx.span().end();
                 }
                 .with_context(cx.clone()),
             );
             let _ = sub.await;
+            let failed = sub_failed || dice.lock().f64() < failure_rate;
+            cx.span().set_status(if failed {
+                Status::error(format!("{name} operation failed"))
+            } else {
+                Status::Ok
+            });
             cx.span().end();
-            "ok"
+            if failed {
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "failed")
+            } else {
+                (axum::http::StatusCode::OK, "ok")
+            }
         }
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -83,7 +120,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let traces = args.number("traces", if args.quick { 1 } else { 3 });
+    let traces = args.number("traces", if args.quick { 4 } else { 8 });
+    let seed = args.number("seed", 7) as u64;
     let target = Target::from_env().await?;
     println!(
         "🔗 distributed tracing: {traces} checkout trace(s) across 3 services\n   telemetry → {}\n",
@@ -96,12 +134,16 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut pipelines = vec![];
     let mut addrs = vec![];
-    for (name, path, work) in SERVICES {
+    for (index, service) in SERVICES.into_iter().enumerate() {
+        let (name, path) = (service.0, service.1);
         let pipeline = target.pipeline(name)?.build()?;
+        let dice: Dice = Arc::new(parking_lot::Mutex::new(fastrand::Rng::with_seed(
+            seed.wrapping_add(index as u64),
+        )));
         addrs.push((
             name,
             path,
-            serve(pipeline.tracer(name), name, path, work).await?,
+            serve(pipeline.tracer(name), service, dice).await?,
         ));
         pipelines.push(pipeline);
     }
@@ -116,7 +158,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .start(&tracer);
         let cx = Context::new().with_span(root);
         // Fan out: the three calls run concurrently, each on its own task.
-        let calls = addrs.iter().map(|(name, path, addr)| {
+        let calls = addrs.iter().map(|&(name, path, addr)| {
             let span = tracer
                 .span_builder(format!("call {name}"))
                 .with_kind(SpanKind::Client)
@@ -128,19 +170,45 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 let mut headers = reqwest::header::HeaderMap::new();
                 propagation::inject(&call_cx, &mut headers);
                 let result = client.get(url).headers(headers).send().await;
-                call_cx
-                    .span()
-                    .set_attribute(KeyValue::new("ok", result.is_ok()));
+                let ok = match &result {
+                    Ok(response) => {
+                        let code = response.status().as_u16();
+                        call_cx.span().set_attribute(KeyValue::new(
+                            "http.response.status_code",
+                            i64::from(code),
+                        ));
+                        response.status().is_success()
+                    }
+                    Err(_) => false,
+                };
+                call_cx.span().set_status(if ok {
+                    Status::Ok
+                } else {
+                    Status::error(format!("{name} failed"))
+                });
                 call_cx.span().end();
+                (name, ok)
             })
         });
+        let mut outcomes = Vec::new();
         for call in calls.collect::<Vec<_>>() {
-            call.await?;
+            outcomes.push(call.await?);
         }
+        let all_ok = outcomes.iter().all(|(_, ok)| *ok);
+        cx.span().set_status(if all_ok {
+            Status::Ok
+        } else {
+            Status::error("Some distributed operations failed")
+        });
         cx.span().end();
+        let shown: Vec<String> = outcomes
+            .iter()
+            .map(|(name, ok)| format!("{name} {}", if *ok { "✅" } else { "❌" }))
+            .collect();
         println!(
-            "  trace {n}: checkout fanned out to {} services",
-            addrs.len()
+            "  trace {n}: checkout → {} → {}",
+            shown.join(", "),
+            if all_ok { "OK" } else { "ERROR" }
         );
     }
 
@@ -152,7 +220,9 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         ..Expect::default()
     };
     let Some(received) = deliver(&target, &all, expect).await? else {
-        println!("\n✅ {} spans delivered to the collector", traces * 10);
+        // What the collector accepted, as counted by the pipelines.
+        let exported: u64 = all.iter().map(|p| p.stats().spans.exported).sum();
+        println!("\n✅ {exported} spans delivered to the collector");
         return Ok(());
     };
     let spans = waterfall::spans(&received);
@@ -163,7 +233,12 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         println!();
     }
     check(&grouped, traces)?;
+    let (failed_traces, failed_spans) = check_errors(&grouped)?;
     println!("✅ {} traces, each of 10 spans: one root, every other span's parent is in its trace and is the expected one", grouped.len());
+    if failed_traces == 0 {
+        println!("   (no service failed in this run; another --seed gives other failures)");
+    }
+    println!("✅ {failed_traces} of {} traces failed: {failed_spans} spans with an error status, each failure propagated from the service to its caller's span and the root", grouped.len());
     Ok(())
 }
 
@@ -203,8 +278,8 @@ fn check(traces: &[Vec<&waterfall::ServiceSpan>], expected: usize) -> Result<(),
             } else {
                 let path = SERVICES
                     .iter()
-                    .find(|(n, _, _)| *n == span.service)
-                    .map(|(_, p, _)| *p)
+                    .find(|service| service.0 == span.service)
+                    .map(|service| service.1)
                     .unwrap_or("");
                 format!("GET {path}")
             };
@@ -217,4 +292,57 @@ fn check(traces: &[Vec<&waterfall::ServiceSpan>], expected: usize) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Error statuses where the failures put them: a lookup's error fails its service; a
+/// service's error fails the caller's span; any failed call fails the root. Returns the failed
+/// traces and the spans with an error status.
+fn check_errors(traces: &[Vec<&waterfall::ServiceSpan>]) -> Result<(usize, usize), String> {
+    let failed = |span: &waterfall::ServiceSpan| {
+        span.span.status.as_ref().is_some_and(|s| {
+            s.code == otlp_core::proto::trace::v1::status::StatusCode::Error as i32
+        })
+    };
+    let (mut failed_traces, mut failed_spans) = (0, 0);
+    for trace in traces {
+        let children = |parent: &[u8]| -> Vec<&waterfall::ServiceSpan> {
+            trace
+                .iter()
+                .copied()
+                .filter(|s| s.span.parent_span_id == parent)
+                .collect()
+        };
+        failed_spans += trace.iter().filter(|s| failed(s)).count();
+        let Some(root) = trace.iter().find(|s| s.span.parent_span_id.is_empty()) else {
+            continue;
+        };
+        let calls = children(&root.span.span_id);
+        let any_call_failed = calls.iter().any(|c| failed(c));
+        if failed(root) != any_call_failed {
+            return Err(format!(
+                "the root's status (failed: {}) does not follow its calls (one failed: {any_call_failed})",
+                failed(root)
+            ));
+        }
+        failed_traces += usize::from(any_call_failed);
+        for call in calls {
+            for server in children(&call.span.span_id) {
+                if failed(call) != failed(server) {
+                    return Err(format!(
+                        "{} and {} disagree about failing",
+                        call.span.name, server.span.name
+                    ));
+                }
+                for lookup in children(&server.span.span_id) {
+                    if failed(lookup) && !failed(server) {
+                        return Err(format!(
+                            "{} failed but {} did not",
+                            lookup.span.name, server.span.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok((failed_traces, failed_spans))
 }

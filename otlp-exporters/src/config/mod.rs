@@ -36,6 +36,8 @@
 //! ```
 
 mod concurrency;
+mod connection;
+mod discovery;
 mod env;
 mod exporter;
 mod file;
@@ -116,6 +118,17 @@ pub struct PipelineConfig {
     pub exporters: [ExporterKind; 3],
     /// How long to wait for a connection (default 10 s).
     pub connect_timeout: Duration,
+    /// Keep-alive, idle pool and HTTP/2 window settings of every transport.
+    pub connection: otlp_transport::ConnectionSettings,
+    /// The largest encoded request; larger batches are split (`None`: 4 MiB for gRPC, 16 MiB
+    /// for HTTP).
+    pub max_request_bytes: Option<usize>,
+    /// The largest collector response read (default 4 MiB).
+    pub max_response_bytes: usize,
+    /// The HTTP(S) proxy (default none; `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+    pub proxy: otlp_transport::ProxyConfig,
+    /// The credential hook and the user's layers around each attempt.
+    pub attempt_layers: crate::AttemptLayers,
     /// The span batch processor (`OTEL_BSP_*`).
     pub span_batch: BatchConfig,
     /// The log batch processor (`OTEL_BLRP_*`).
@@ -158,6 +171,8 @@ pub struct PipelineConfig {
     pub collectors: Vec<String>,
     /// How requests are spread over `collectors` (or a resolver's endpoints).
     pub balance: otlp_transport::balance::Strategy,
+    /// DNS refresh, health-probe and Consul settings of `collectors`.
+    pub discovery: otlp_transport::balance::DiscoveryConfig,
     /// The disk spool (`None`: off): requests survive a crash and are replayed.
     pub spool: Option<otlp_batch::spool::SpoolConfig>,
     /// `OTEL_SDK_DISABLED`: build providers that record nothing and export nothing.
@@ -166,6 +181,9 @@ pub struct PipelineConfig {
     pub log_level: String,
     /// The pipeline's own log format.
     pub log_format: LogFormat,
+    /// Record the pipeline's own metrics (`otel.sdk.*`, see [`crate::self_metrics`]); the
+    /// file's `distribution.otlp-rust.self_metrics`, or the builder's `with_self_metrics`.
+    pub self_metrics: bool,
     /// Where the values came from, and the warnings met reading them.
     pub provenance: Provenance,
 }
@@ -181,6 +199,11 @@ impl Default for PipelineConfig {
             per_signal: Default::default(),
             exporters: [ExporterKind::Otlp; 3],
             connect_timeout: Duration::from_secs(10),
+            connection: otlp_transport::ConnectionSettings::default(),
+            max_request_bytes: None,
+            max_response_bytes: otlp_transport::client::DEFAULT_MAX_RESPONSE_BYTES,
+            proxy: otlp_transport::ProxyConfig::default(),
+            attempt_layers: crate::AttemptLayers::default(),
             span_batch: BatchConfig::default(),
             log_batch: BatchConfig::logs_default(),
             metric_export_interval: Duration::from_secs(60),
@@ -200,10 +223,12 @@ impl Default for PipelineConfig {
             health_endpoint: None,
             collectors: Vec::new(),
             balance: otlp_transport::balance::Strategy::RoundRobin,
+            discovery: Default::default(),
             spool: None,
             disabled: false,
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,
+            self_metrics: false,
             provenance: Provenance::default(),
         }
     }

@@ -204,6 +204,7 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
         add(key, show(value));
     }
     add("connect_timeout", duration(config.connect_timeout));
+    super::connection::report(config, &mut add);
     add(
         "balance",
         match config.balance {
@@ -216,6 +217,10 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
     add(
         "log_format",
         format!("{:?}", config.log_format).to_ascii_lowercase(),
+    );
+    add(
+        "self_metrics",
+        if config.self_metrics { "on" } else { "off" }.to_owned(),
     );
     add("retry.max_attempts", config.retry.max_attempts.to_string());
     add(
@@ -269,6 +274,9 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
             .collect::<Vec<_>>()
             .join(","),
     );
+    super::discovery::report(config)
+        .into_iter()
+        .for_each(|(k, v)| add(k, v));
     add(
         "spool",
         config

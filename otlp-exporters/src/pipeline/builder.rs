@@ -73,7 +73,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Balances over several collectors (base URLs for HTTP, server URLs for gRPC).
+    /// Balances over several collectors (base URLs for HTTP, server URLs for gRPC), or over
+    /// the ones that `dns:///host:port` or `consul://service` discovers.
     pub fn with_collectors(
         mut self,
         collectors: impl IntoIterator<Item = impl Into<String>>,
@@ -85,6 +86,12 @@ impl PipelineBuilder {
     /// How requests are spread over the collectors.
     pub fn with_balance(mut self, strategy: Strategy) -> Self {
         self.config.balance = strategy;
+        self
+    }
+
+    /// DNS refresh, health-probe and Consul agent settings for `collectors`.
+    pub fn with_discovery(mut self, discovery: otlp_transport::balance::DiscoveryConfig) -> Self {
+        self.config.discovery = discovery;
         self
     }
 
@@ -345,6 +352,7 @@ impl PipelineBuilder {
         } else {
             crate::plaintext::check(&self.config, self.plaintext_credentials)?
         };
+        let self_metrics = self.self_metrics || self.config.self_metrics;
         let mut pipeline = OtlpPipeline::start(
             self.config,
             self.custom,
@@ -353,7 +361,7 @@ impl PipelineBuilder {
             self.health_token,
         )?;
         pipeline.security_warnings = security_warnings;
-        if self.self_metrics {
+        if self_metrics {
             crate::self_metrics::register(&pipeline);
         }
         Ok(pipeline)

@@ -21,7 +21,8 @@ use super::{health, providers, BuildError, Exporting, OtlpPipeline, PerSignal};
 use crate::config::{ConfigReport, ExporterKind, PipelineConfig, Secret};
 use crate::custom::{ConsoleExporter, CustomExporter};
 use crate::replay::{ReplayRoute, SpoolReplay};
-use crate::sinks::{ExportCounters, MetricDeadline, OtlpMetricExporter, Route, SignalSender, Sink};
+use crate::sinks::Sink;
+use crate::sinks::{ExportCounters, MetricDeadline, MetricExporter, Route, SignalSender};
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::views::View;
 
@@ -132,7 +133,7 @@ impl OtlpPipeline {
             wiring.shared.limits.export_limit(Signal::Logs),
         )?;
         let metric_deadline = MetricDeadline::default();
-        let metric_exporter = OtlpMetricExporter {
+        let metric_exporter = MetricExporter {
             sender: senders.metrics.clone(),
             runtime: runtime.handle().clone(),
             temporality: config.temporality.sdk(),

@@ -2,6 +2,8 @@
 //!
 //! The request body is sent as is through a pass-through codec: the batch was encoded once by
 //! otlp-core and a retry sends the same bytes. One HTTP/2 connection is shared by all clones.
+//! The settings it shares with the HTTP transport are [`ClientOptions`]; a `unix://` endpoint
+//! and a proxy (HTTP `CONNECT`) go through the transport's own connector.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), otlp_core::BoxError> {
@@ -19,6 +21,7 @@
 //! ```
 
 mod codec;
+mod connector;
 mod status;
 
 use std::task::{Context, Poll};
@@ -34,91 +37,42 @@ use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tower::Service;
 
+use crate::client::{client_option_setters, ClientOptions};
 use crate::response::outcome;
-use crate::{endpoint, Compression, Headers, TlsConfig};
+use crate::{endpoint, Compression};
 use codec::BytesCodec;
 
 /// Settings of the gRPC transport. `Debug` shows the endpoint
 /// [redacted](otlp_core::redact) and no header value.
 #[derive(Clone)]
 pub struct GrpcConfig {
-    /// The collector, e.g. `http://127.0.0.1:4317` or `https://collector:4317`.
+    /// The collector, e.g. `http://127.0.0.1:4317`, `https://collector:4317` or
+    /// `unix:///run/otel/otlp.sock`.
     pub endpoint: String,
-    /// Request compression.
-    pub compression: Compression,
-    /// Metadata sent with every request.
-    pub headers: Headers,
-    /// TLS settings; used when the endpoint is `https://` (system roots when `None`).
-    pub tls: Option<TlsConfig>,
-    /// How long to wait for a connection.
-    pub connect_timeout: Duration,
-    /// The deadline sent to the server as `grpc-timeout`, per attempt.
-    pub timeout: Option<Duration>,
-    /// HTTP/2 keep-alive ping interval, when enabled.
-    pub keep_alive_interval: Option<Duration>,
-    /// The largest response message accepted.
-    pub max_response_bytes: usize,
+    /// The settings shared with the HTTP transport. The pool settings do not apply: every
+    /// request is multiplexed over one HTTP/2 connection.
+    pub options: ClientOptions,
 }
 
 impl std::fmt::Debug for GrpcConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GrpcConfig")
             .field("endpoint", &otlp_core::redact::url(&self.endpoint))
-            .field("compression", &self.compression)
-            .field("headers", &self.headers)
-            .field("tls", &self.tls)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("keep_alive_interval", &self.keep_alive_interval)
-            .field("max_response_bytes", &self.max_response_bytes)
+            .field("options", &self.options)
             .finish()
     }
 }
 
 impl GrpcConfig {
-    /// Settings for `endpoint` with the defaults: no compression, 10 s connect timeout.
+    /// Settings for `endpoint` with the default [`ClientOptions`].
     pub fn new(endpoint: impl Into<String>) -> Self {
         GrpcConfig {
             endpoint: endpoint.into(),
-            compression: Compression::None,
-            headers: Headers::new(),
-            tls: None,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Some(Duration::from_secs(10)),
-            keep_alive_interval: Some(Duration::from_secs(30)),
-            max_response_bytes: 4 * 1024 * 1024,
+            options: ClientOptions::default(),
         }
     }
 
-    /// Sets the compression.
-    pub fn with_compression(mut self, compression: Compression) -> Self {
-        self.compression = compression;
-        self
-    }
-
-    /// Sets the metadata headers.
-    pub fn with_headers(mut self, headers: Headers) -> Self {
-        self.headers = headers;
-        self
-    }
-
-    /// Sets TLS settings.
-    pub fn with_tls(mut self, tls: TlsConfig) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// Sets the connect timeout.
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sets the per-attempt deadline sent to the server.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+    client_option_setters!();
 }
 
 /// The gRPC transport. Cheap to clone; clones share the connection.
@@ -130,6 +84,7 @@ pub struct GrpcTransport {
         MetadataValue<tonic::metadata::Ascii>,
     )>,
     timeout: Option<Duration>,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for GrpcTransport {
@@ -145,8 +100,16 @@ impl GrpcTransport {
     /// called inside a tokio runtime.
     pub fn new(config: GrpcConfig) -> Result<Self, InvalidSetting> {
         const SETTING: &str = "grpc endpoint";
+        let options = &config.options;
         let url = endpoint::parse_url(SETTING, &config.endpoint)?;
-        let mut builder = Endpoint::from_shared(config.endpoint.trim().to_owned())
+        let route = connector::Route::for_endpoint(&url, &options.proxy)?;
+        // A Unix socket endpoint has no authority of its own; the requests name `localhost`.
+        let uri = match route {
+            connector::Route::Unix(_) => "http://localhost".to_owned(),
+            _ => config.endpoint.trim().to_owned(),
+        };
+        let connection = &options.connection;
+        let mut builder = Endpoint::from_shared(uri)
             .map_err(|e| {
                 InvalidSetting::new(
                     SETTING,
@@ -154,15 +117,19 @@ impl GrpcTransport {
                     e.to_string(),
                 )
             })?
-            .connect_timeout(config.connect_timeout)
+            .connect_timeout(options.connect_timeout)
+            .tcp_keepalive(connection.tcp_keepalive)
             .keep_alive_while_idle(false)
+            .keep_alive_timeout(connection.http2_keep_alive_timeout)
+            .initial_stream_window_size(connection.http2_initial_stream_window_size)
+            .initial_connection_window_size(connection.http2_initial_connection_window_size)
             .user_agent(endpoint::USER_AGENT)
             .map_err(|e| InvalidSetting::new(SETTING, endpoint::USER_AGENT, e.to_string()))?;
-        if let Some(interval) = config.keep_alive_interval {
+        if let Some(interval) = connection.http2_keep_alive_interval {
             builder = builder.http2_keep_alive_interval(interval);
         }
         if url.scheme() == "https" {
-            let tls = config.tls.clone().unwrap_or_default();
+            let tls = options.tls.clone().unwrap_or_default();
             let mut tls_config = ClientTlsConfig::new();
             tls_config = match tls.ca_pem() {
                 Some(ca) => tls_config.ca_certificate(Certificate::from_pem(ca)),
@@ -182,20 +149,23 @@ impl GrpcTransport {
                 )
             })?;
         }
-        let channel = builder.connect_lazy();
+        let channel = match route {
+            connector::Route::Direct => builder.connect_lazy(),
+            route => builder.connect_with_connector_lazy(route.connector()),
+        };
         // grpc-go servers (the OpenTelemetry Collector among them) answer a compressed request
         // with a response compressed the same way; without these, tonic refuses that answer
         // with UNIMPLEMENTED although the collector accepted the data.
         let mut grpc = tonic::client::Grpc::new(channel)
-            .max_decoding_message_size(config.max_response_bytes)
+            .max_decoding_message_size(options.max_response_bytes)
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd);
-        grpc = match config.compression {
+        grpc = match options.compression {
             Compression::None => grpc,
             Compression::Gzip => grpc.send_compressed(CompressionEncoding::Gzip),
             Compression::Zstd => grpc.send_compressed(CompressionEncoding::Zstd),
         };
-        let metadata = config
+        let metadata = options
             .headers
             .iter()
             .map(|(name, value)| {
@@ -211,7 +181,8 @@ impl GrpcTransport {
         Ok(GrpcTransport {
             grpc,
             metadata,
-            timeout: config.timeout,
+            timeout: options.timeout,
+            max_response_bytes: options.max_response_bytes,
         })
     }
 
@@ -235,6 +206,10 @@ impl GrpcTransport {
                 .metadata_mut()
                 .insert(key.clone(), value.clone());
         }
+        for (name, value) in request.headers.iter() {
+            let (key, value) = request_metadata(name, value)?;
+            grpc_request.metadata_mut().insert(key, value);
+        }
         if let Some(timeout) = self.timeout {
             grpc_request.set_timeout(timeout);
         }
@@ -246,9 +221,35 @@ impl GrpcTransport {
                 request.items,
                 response.get_ref(),
             ),
-            Err(status) => Err(status::error_from_status(status)),
+            Err(status) => Err(status::error_from_status(status, self.max_response_bytes)),
         }
     }
+}
+
+/// A request header set by a layer, as gRPC metadata; the value is never shown.
+fn request_metadata(
+    name: &str,
+    value: &str,
+) -> Result<
+    (
+        MetadataKey<tonic::metadata::Ascii>,
+        MetadataValue<tonic::metadata::Ascii>,
+    ),
+    Error,
+> {
+    let key = MetadataKey::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorKind::Encoding,
+            format!("request header name {name:?} is not a valid metadata key"),
+        )
+    })?;
+    let value = MetadataValue::try_from(value).map_err(|_| {
+        Error::new(
+            ErrorKind::Encoding,
+            format!("the value of request header {name} is not a valid metadata value"),
+        )
+    })?;
+    Ok((key, value))
 }
 
 impl Service<ExportRequest> for GrpcTransport {

@@ -13,8 +13,21 @@ use crate::tls::find_tls_failure;
 /// A failure to reach the server (refused connection, DNS) is `Connect`; a TLS failure found in
 /// the chain is a permanent `Tls` error naming the cause; otherwise the status code decides,
 /// with the delay of a `google.rpc.RetryInfo` detail kept.
-pub(crate) fn error_from_status(status: tonic::Status) -> Error {
+pub(crate) fn error_from_status(status: tonic::Status, max_response_bytes: usize) -> Error {
     let retry_info = retry_delay(status.details());
+    // tonic refuses an answer over the decoding limit with a local OUT_OF_RANGE, which the
+    // specification would retry; the collector has answered, so the data may be in.
+    if status.code() == Code::OutOfRange
+        && status
+            .message()
+            .starts_with("Error, decoded message length too large")
+    {
+        let message = format!(
+            "the collector's answer is larger than max_response_bytes ({max_response_bytes} \
+             bytes); raise max_response_bytes to read it"
+        );
+        return Error::new(ErrorKind::Encoding, message).with_source(status);
+    }
     let source = std::error::Error::source(&status);
     if let Some(tls) = source.and_then(find_tls_failure) {
         return Error::new(ErrorKind::Tls, format!("TLS handshake failed: {tls}"))
@@ -114,20 +127,36 @@ mod tests {
             if code == Code::Ok {
                 continue;
             }
-            let error = error_from_status(tonic::Status::new(code, "x"));
+            let error = error_from_status(tonic::Status::new(code, "x"), 1);
             assert_eq!(error.is_retryable(), retryable.contains(&code), "{code:?}");
         }
     }
 
     #[test]
     fn resource_exhausted_is_retryable_only_with_retry_info() {
-        let plain = error_from_status(tonic::Status::resource_exhausted("quota"));
+        let plain = error_from_status(tonic::Status::resource_exhausted("quota"), 1);
         assert!(!plain.is_retryable());
         let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(1500)));
         let status =
             tonic::Status::with_error_details(Code::ResourceExhausted, "slow down", details);
-        let error = error_from_status(status);
+        let error = error_from_status(status, 1);
         assert_eq!(error.kind(), ErrorKind::Throttled);
         assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn an_answer_over_the_decoding_limit_names_the_setting_and_is_not_retried() {
+        let status = tonic::Status::out_of_range(
+            "Error, decoded message length too large: found 9000 bytes, the limit is: 1024 bytes",
+        );
+        let error = error_from_status(status, 1024);
+        assert_eq!(error.kind(), ErrorKind::Encoding);
+        assert!(
+            error.to_string().contains("max_response_bytes (1024"),
+            "{error}"
+        );
+        // A server's own OUT_OF_RANGE stays what the specification says: retryable.
+        let error = error_from_status(tonic::Status::out_of_range("seek past end"), 1024);
+        assert!(error.is_retryable());
     }
 }

@@ -53,6 +53,12 @@ impl Fault {
         }
     }
 
+    /// Refuse the request with HTTP `status`; gRPC clients get the code the OTLP
+    /// specification pairs with it (429 and 413: `RESOURCE_EXHAUSTED`, 503: `UNAVAILABLE`, ...).
+    pub fn http_status(status: u16, message: impl Into<String>) -> Self {
+        Fault::status(super::refused::grpc_code_for(status), status, message)
+    }
+
     /// `UNAVAILABLE` / 503: the usual retryable outage.
     pub fn unavailable() -> Self {
         Fault::status(tonic::Code::Unavailable, 503, "collector unavailable")

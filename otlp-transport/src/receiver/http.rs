@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -29,6 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::refusals::Refusals;
+use super::refused::{grpc_code_for, Refused};
 use super::serve;
 use super::state::{Answer, Shared};
 use super::{Payload, Protocol, Received, ReceiverConfig};
@@ -62,6 +64,7 @@ pub(super) fn serve(
             post(|s, h, b| export(s, h, b, Signal::Metrics)),
         )
         .route("/v1/logs", post(|s, h, b| export(s, h, b, Signal::Logs)))
+        .fallback(unknown_path)
         .layer(DefaultBodyLimit::max(config.max_request_bytes))
         .with_state(state);
     let tls = match &config.tls {
@@ -79,10 +82,49 @@ pub(super) fn serve(
     Ok(serve::spawn(listener, server, stop))
 }
 
+/// Counts the refusal, tells the callback, and answers `status` with `reason`.
+fn refuse(
+    state: &HttpState,
+    signal: Option<Signal>,
+    headers: &HeaderMap,
+    encoding: Encoding,
+    status: StatusCode,
+    reason: &str,
+) -> Response {
+    state.shared.refused(Refused {
+        protocol: Protocol::Http,
+        signal,
+        http_status: status.as_u16(),
+        grpc_code: None,
+        reason: reason.to_owned(),
+        headers: headers.clone(),
+    });
+    error_response(encoding, status, reason, None)
+}
+
+async fn unknown_path(
+    State(state): State<HttpState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let reason = format!(
+        "no OTLP endpoint at {}; use /v1/traces, /v1/metrics or /v1/logs",
+        uri.path()
+    );
+    refuse(
+        &state,
+        None,
+        &headers,
+        Encoding::Protobuf,
+        StatusCode::NOT_FOUND,
+        &reason,
+    )
+}
+
 async fn export(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
     signal: Signal,
 ) -> Response {
     let content_type = headers
@@ -94,13 +136,33 @@ async fn export(
     } else if content_type.starts_with("application/json") {
         Encoding::Json
     } else {
-        state.shared.refused();
-        return error_response(
+        return refuse(
+            &state,
+            Some(signal),
+            &headers,
             Encoding::Protobuf,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &format!("unsupported content type {content_type:?}; use application/x-protobuf or application/json"),
-            None,
         );
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let reason = match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    "request body larger than the receiver's limit".to_owned()
+                }
+                _ => rejection.body_text(),
+            };
+            return refuse(
+                &state,
+                Some(signal),
+                &headers,
+                encoding,
+                rejection.status(),
+                &reason,
+            );
+        }
     };
     let compression = headers
         .get(CONTENT_ENCODING)
@@ -110,8 +172,7 @@ async fn export(
     let body = match decompress(compression.as_deref(), &body, state.max_decompressed_bytes) {
         Ok(body) => body,
         Err((status, message)) => {
-            state.shared.refused();
-            return error_response(encoding, status, &message, None);
+            return refuse(&state, Some(signal), &headers, encoding, status, &message);
         }
     };
     let payload = match signal {
@@ -124,8 +185,15 @@ async fn export(
     let payload = match payload {
         Ok(payload) => payload,
         Err(error) => {
-            state.shared.refused();
-            return error_response(encoding, StatusCode::BAD_REQUEST, &error.to_string(), None);
+            let reason = error.to_string();
+            return refuse(
+                &state,
+                Some(signal),
+                &headers,
+                encoding,
+                StatusCode::BAD_REQUEST,
+                &reason,
+            );
         }
     };
     let received = Received {
@@ -256,7 +324,7 @@ fn error_response(
     retry_after: Option<String>,
 ) -> Response {
     let rpc_status = tonic_types::Status {
-        code: grpc_code_for(status) as i32,
+        code: grpc_code_for(status.as_u16()) as i32,
         message: message.to_owned(),
         details: Vec::new(),
     };
@@ -279,17 +347,4 @@ fn error_response(
         response.headers_mut().insert(RETRY_AFTER, value);
     }
     response
-}
-
-fn grpc_code_for(status: StatusCode) -> tonic::Code {
-    match status.as_u16() {
-        400 => tonic::Code::InvalidArgument,
-        401 => tonic::Code::Unauthenticated,
-        403 => tonic::Code::PermissionDenied,
-        404 => tonic::Code::NotFound,
-        413 | 429 => tonic::Code::ResourceExhausted,
-        503 | 502 => tonic::Code::Unavailable,
-        504 => tonic::Code::DeadlineExceeded,
-        _ => tonic::Code::Unknown,
-    }
 }

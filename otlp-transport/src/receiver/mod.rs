@@ -24,6 +24,7 @@ mod grpc;
 mod http;
 mod limits;
 mod refusals;
+mod refused;
 mod serve;
 mod state;
 
@@ -39,6 +40,7 @@ pub use faults::{Fault, Faults};
 pub use limits::ConnectionLimits;
 pub use refusals::RefusalCounts;
 use refusals::Refusals;
+pub use refused::{OnRefuse, Refused};
 pub use state::Counts;
 use state::State;
 /// gRPC status codes, for [`Fault::status`].
@@ -85,6 +87,8 @@ pub struct ReceiverConfig {
     pub keep_requests: bool,
     /// Called with every accepted request.
     pub on_receive: Option<OnReceive>,
+    /// Called with every request answered with an error (bad input, authentication, faults).
+    pub on_refuse: Option<OnRefuse>,
     /// Timeouts and connection, request and stream limits (see [`ConnectionLimits`]).
     pub limits: ConnectionLimits,
 }
@@ -119,6 +123,7 @@ impl Default for ReceiverConfig {
             max_decompressed_bytes: 64 * 1024 * 1024,
             keep_requests: true,
             on_receive: None,
+            on_refuse: None,
             limits: ConnectionLimits::default(),
         }
     }
@@ -159,6 +164,15 @@ impl ReceiverConfig {
     /// Calls `callback` with every accepted request.
     pub fn with_on_receive(mut self, callback: impl Fn(&Received) + Send + Sync + 'static) -> Self {
         self.on_receive = Some(Arc::new(callback));
+        self
+    }
+
+    /// Calls `callback` with every request answered with an error: an unsupported content
+    /// type or encoding (415), an undecodable body (400), a body over the limits (413), a
+    /// missing or wrong token (401), an unknown path (404), a scripted [`Fault`]. (Connection
+    /// limits and timeouts are counted in [`Receiver::refusals`] instead.)
+    pub fn with_on_refuse(mut self, callback: impl Fn(&Refused) + Send + Sync + 'static) -> Self {
+        self.on_refuse = Some(Arc::new(callback));
         self
     }
 }

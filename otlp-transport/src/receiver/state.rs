@@ -8,7 +8,8 @@ use otlp_core::Signal;
 use tokio::sync::Notify;
 
 use super::faults::{Action, Faults};
-use super::{OnReceive, Received, ReceiverConfig};
+use super::refused::{http_status_for, OnRefuse, Refused};
+use super::{OnReceive, Protocol, Received, ReceiverConfig};
 
 /// Totals of what the receiver has seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,6 +72,7 @@ pub(crate) struct State {
     bearer: Option<String>,
     keep_requests: bool,
     on_receive: Option<OnReceive>,
+    on_refuse: Option<OnRefuse>,
     kept: Mutex<Vec<Received>>,
     counts: Mutex<Counts>,
     arrived: Notify,
@@ -83,6 +85,7 @@ impl State {
             bearer: config.bearer_token.clone(),
             keep_requests: config.keep_requests,
             on_receive: config.on_receive.clone(),
+            on_refuse: config.on_refuse.clone(),
             kept: Mutex::new(Vec::new()),
             counts: Mutex::new(Counts::default()),
             arrived: Notify::new(),
@@ -95,12 +98,13 @@ impl State {
             let given = received.headers.get(::http::header::AUTHORIZATION);
             if !given.is_some_and(|v| otlp_core::bearer::matches(v.as_bytes(), expected.as_bytes()))
             {
-                self.refused();
-                return Answer::fail(
-                    tonic::Code::Unauthenticated,
-                    401,
-                    "missing or wrong bearer token",
-                );
+                let reason = if given.is_some() {
+                    "wrong bearer token"
+                } else {
+                    "missing bearer token (authorization: Bearer ...)"
+                };
+                self.refused_request(&received, tonic::Code::Unauthenticated, 401, reason);
+                return Answer::fail(tonic::Code::Unauthenticated, 401, reason);
             }
         }
         let fault = self.faults.next();
@@ -114,7 +118,7 @@ impl State {
                 http,
                 message,
             } => {
-                self.refused();
+                self.refused_request(&received, grpc, http, &message);
                 Answer::Fail {
                     grpc,
                     http,
@@ -137,8 +141,28 @@ impl State {
         }
     }
 
-    pub(crate) fn refused(&self) {
+    /// Counts a refused request and tells the `on_refuse` callback.
+    pub(crate) fn refused(&self, refused: Refused) {
         lock(&self.counts).refused_requests += 1;
+        if let Some(callback) = &self.on_refuse {
+            callback(&refused);
+        }
+    }
+
+    fn refused_request(&self, received: &Received, grpc: tonic::Code, http: u16, reason: &str) {
+        let grpc_request = received.protocol == Protocol::Grpc;
+        self.refused(Refused {
+            protocol: received.protocol,
+            signal: Some(received.payload.signal()),
+            http_status: if grpc_request {
+                http_status_for(grpc)
+            } else {
+                http
+            },
+            grpc_code: grpc_request.then_some(grpc),
+            reason: reason.to_owned(),
+            headers: received.headers.clone(),
+        });
     }
 
     fn accept(&self, received: Received, rejected: usize) {

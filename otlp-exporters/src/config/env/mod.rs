@@ -13,6 +13,7 @@ use otlp_transport::Compression;
 use percent_encoding::percent_decode_str;
 
 mod concurrency;
+mod proxy;
 mod sdk;
 
 use super::parse::{parse_headers, parse_protocol};
@@ -204,6 +205,8 @@ pub(super) fn apply(config: &mut PipelineConfig, env: &dyn EnvSource) {
     read_propagators(&mut r);
     read_sampler(&mut r);
     read_limits(&mut r);
+    proxy::read(&mut r);
+    super::discovery::apply_env(r.config, r.env);
     drop_unusable_endpoints(&mut r);
 }
 

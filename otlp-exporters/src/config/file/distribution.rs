@@ -3,7 +3,7 @@
 //! ```yaml
 //! distribution:
 //!   otlp-rust:
-//!     collectors: [http://collector-a:4318, http://collector-b:4318]   # instead of one endpoint
+//!     collectors: [http://collector-a:4318, http://collector-b:4318]   # or [dns:///collector.example:4317], [consul://otel-collector]
 //!     balance: trace-id             # round-robin | least-loaded | trace-id
 //!     connect_timeout: 5000         # milliseconds, as the schema writes durations
 //!     retry: { max_attempts: 3, initial_backoff: 100, max_backoff: 5000, multiplier: 2.0, total_timeout: 30000 }
@@ -15,11 +15,15 @@
 //!     spool: { dir: /var/lib/app/otlp-spool, max_bytes: 268435456, segment_bytes: 8388608 }
 //!     batch: { max_batch_bytes: 4194304, max_concurrent_exports: 4, strategy: hybrid, overflow: drop_newest, block_timeout: 50 }
 //!     log_format: json              # json | text
+//!     connection: { tcp_keepalive: 60000, pool_max_idle_per_host: 8, max_request_bytes: 1048576 }
+//!     proxy: { url: http://proxy:3128, no_proxy: [collector.internal] }   # see connection.rs
+//!     discovery: { refresh_interval: 30000, probe_interval: 5000, probe_timeout: 2000, consul_agent: http://127.0.0.1:8500 }
 //! ```
 
 use otlp_batch::{Overflow, Strategy};
 use otlp_core::InvalidSetting;
 
+use super::connection;
 use super::node::Node;
 use super::Reading;
 use crate::config::{BulkheadConfig, LogFormat, Secret};
@@ -62,6 +66,10 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "spool",
             "batch",
             "log_format",
+            "connection",
+            "proxy",
+            "self_metrics",
+            "discovery",
         ],
         &mut r.warnings,
     )? {
@@ -70,7 +78,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
                 let mut urls = Vec::new();
                 for item in value.list()? {
                     let url = item.string()?.unwrap_or_default();
-                    otlp_transport::endpoint::parse_url(item.path(), &url)
+                    otlp_transport::balance::check_target(item.path(), &url)
                         .map_err(|e| item.error(e.reason()))?;
                     urls.push(url);
                 }
@@ -88,6 +96,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
                     r.config.connect_timeout = d;
                 }
             }
+            "connection" | "proxy" => connection::read(r, key, &value)?,
             "retry" => retry(r, &value)?,
             "circuit_breaker" => {
                 for (_, enabled) in value.entries(&["enabled"], &mut r.warnings)? {
@@ -114,6 +123,12 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             }
             "spool" => spool(r, &value)?,
             "batch" => batch(r, &value)?,
+            "self_metrics" => {
+                if let Some(on) = value.boolean()? {
+                    r.config.self_metrics = on;
+                }
+            }
+            "discovery" => crate::config::discovery::apply_file(r, &value)?,
             _ => {
                 if let Some(format) =
                     value.choice(&[("json", LogFormat::Json), ("text", LogFormat::Text)])?
@@ -124,7 +139,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
         }
         let reported = match key {
             "retry" => "retry.max_attempts",
-            "batch" | "concurrency" => continue,
+            "batch" | "concurrency" | "connection" | "proxy" | "discovery" => continue,
             other => other,
         };
         r.mark(reported);

@@ -9,9 +9,10 @@
 //! the value.
 
 mod concurrency;
+mod connection;
 mod distribution;
 mod exporter;
-mod node;
+pub(super) mod node;
 mod propagator;
 mod providers;
 mod resource;
