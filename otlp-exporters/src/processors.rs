@@ -3,28 +3,6 @@
 //! batching, exact counters, several exports in flight, flush and shutdown by their deadline)
 //! and return the SDK processor to pass to `with_span_processor` / `with_log_processor`.
 //! [`OtlpPipeline`](crate::OtlpPipeline) assembles the same pieces.
-//!
-//! ```
-//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use opentelemetry::trace::{Tracer, TracerProvider as _};
-//! use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-//! use otlp_exporters::{SpanExporter, WithExportConfig};
-//! use otlp_transport::receiver::{Receiver, ReceiverConfig};
-//!
-//! let receiver = Receiver::start(ReceiverConfig::default()).await?;
-//! let exporter = SpanExporter::builder()
-//!     .with_http()
-//!     .with_endpoint(format!("{}/v1/traces", receiver.http_endpoint()))
-//!     .build()?;
-//! let provider = SdkTracerProvider::builder()
-//!     .with_sampler(Sampler::AlwaysOn)
-//!     .with_span_processor(otlp_exporters::span_processor(exporter).build()?)
-//!     .build();
-//! provider.tracer("checkout").in_span("place-order", |_| {});
-//! provider.shutdown()?;
-//! assert_eq!(receiver.counts().spans, 1);
-//! # Ok(()) }
-//! ```
 
 use opentelemetry_sdk::trace::SpanData;
 use otlp_batch::{
@@ -60,7 +38,32 @@ fn from_env() -> Result<PipelineConfig, InvalidSetting> {
     Ok(config)
 }
 
-/// Our batch span processor over `exporter`; see the [module docs](self).
+/// Our batch span processor over `exporter`, for
+/// `SdkTracerProvider::builder().with_span_processor(..)`: otlp-batch's queue and worker on the
+/// exporter's runtime, with the batch settings of `OTEL_BSP_*` unless
+/// [`with_batch_config`](SpanProcessorBuilder::with_batch_config) sets them.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use opentelemetry::trace::{Tracer, TracerProvider as _};
+/// use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+/// use otlp_exporters::{SpanExporter, WithExportConfig};
+/// use otlp_transport::receiver::{Receiver, ReceiverConfig};
+///
+/// let receiver = Receiver::start(ReceiverConfig::default()).await?;
+/// let exporter = SpanExporter::builder()
+///     .with_http()
+///     .with_endpoint(format!("{}/v1/traces", receiver.http_endpoint()))
+///     .build()?;
+/// let provider = SdkTracerProvider::builder()
+///     .with_sampler(Sampler::AlwaysOn)
+///     .with_span_processor(otlp_exporters::span_processor(exporter).build()?)
+///     .build();
+/// provider.tracer("checkout").in_span("place-order", |_| {});
+/// provider.shutdown()?;
+/// assert_eq!(receiver.counts().spans, 1);
+/// # Ok(()) }
+/// ```
 pub fn span_processor(exporter: SpanExporter) -> SpanProcessorBuilder {
     SpanProcessorBuilder {
         exporter,
@@ -68,7 +71,8 @@ pub fn span_processor(exporter: SpanExporter) -> SpanProcessorBuilder {
     }
 }
 
-/// Our batch log processor over `exporter`.
+/// Our batch log processor over `exporter`, for
+/// `SdkLoggerProvider::builder().with_log_processor(..)` (batch settings: `OTEL_BLRP_*`).
 pub fn log_processor(exporter: LogExporter) -> LogProcessorBuilder {
     LogProcessorBuilder {
         exporter,
