@@ -8,6 +8,12 @@
 //! [`OtlpPipeline::config_report`] what is in effect). The handle gives tracers, meters, the logger provider,
 //! flush and shutdown with deadlines, health and [`PipelineStats`].
 //!
+//! The pipeline is one door, not the only one: with a provider of your own, build a
+//! [`SpanExporter`], [`LogExporter`] or [`MetricExporter`] the way `opentelemetry-otlp` spells
+//! it (`SpanExporter::builder().with_tonic().with_endpoint(..).build()?`, see
+//! [`WithExportConfig`]) for the SDK's own processors and reader, and optionally put our batch
+//! processors in front of it with [`span_processor`] and [`log_processor`].
+//!
 //! ```
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use opentelemetry::trace::Tracer;
@@ -34,19 +40,31 @@ pub mod custom;
 mod endpoint_errors;
 mod pipeline;
 mod plaintext;
+mod processors;
 mod redacted_debug;
 mod replay;
 pub mod report;
 pub mod self_metrics;
 mod sinks;
 mod stack;
+mod standalone;
 mod stats;
 mod transport_options;
 mod views;
 
 pub use attempt_layers::{AttemptLayers, AttemptService};
 pub use config::{PipelineConfig, Protocol};
+pub use otlp_transport::Compression;
 pub use pipeline::{BuildError, OtlpPipeline, PipelineBuilder, ShutdownReport};
 pub use plaintext::PlaintextCredentials;
-pub use sinks::{OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter};
+pub use processors::{log_processor, span_processor, LogProcessorBuilder, SpanProcessorBuilder};
+pub use sinks::{
+    LogExporter, MetricExporter, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter,
+    SpanExporter,
+};
+pub use standalone::{
+    ChosenTransport, HttpExporterBuilderSet, LogExporterBuilder, MetricExporterBuilder,
+    NoExporterBuilderSet, SpanExporterBuilder, TonicExporterBuilderSet, WithExportConfig,
+    WithHttpConfig, WithTonicConfig,
+};
 pub use stats::{CircuitStats, ExportStats, PipelineStats};

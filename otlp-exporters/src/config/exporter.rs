@@ -22,6 +22,10 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// [`Protocol::HttpProtobuf`] under the name `opentelemetry-otlp` gives it.
+    #[allow(non_upper_case_globals)]
+    pub const HttpBinary: Protocol = Protocol::HttpProtobuf;
+
     /// The name used by `OTEL_EXPORTER_OTLP_PROTOCOL`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -25,8 +25,7 @@ use crate::config::{ConfigReport, PipelineConfig, Propagator};
 use crate::endpoint_errors::EndpointErrors;
 use crate::report::{DeliveryReport, SignalDelivery};
 use crate::sinks::{
-    ExportCounters, MetricDeadline, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter,
-    SignalSender,
+    ExportCounters, LogExporter, MetricDeadline, MetricExporter, SignalSender, SpanExporter,
 };
 use crate::stack::Breakers;
 use crate::stats::{CircuitStats, ExportStats, PipelineStats};
@@ -262,8 +261,8 @@ impl OtlpPipeline {
 
     /// A `SpanExporter` sending through this pipeline's traces stack, for use under the SDK's
     /// own span processors. `None` when the SDK is disabled.
-    pub fn span_exporter(&self) -> Option<OtlpSpanExporter> {
-        self.exporting.as_ref().map(|e| OtlpSpanExporter {
+    pub fn span_exporter(&self) -> Option<SpanExporter> {
+        self.exporting.as_ref().map(|e| SpanExporter {
             sender: e.senders.traces.clone(),
             runtime: self.runtime.handle().clone(),
             resource: self.resource.clone(),
@@ -272,8 +271,8 @@ impl OtlpPipeline {
 
     /// A `PushMetricExporter` sending through this pipeline's metrics stack, for a
     /// `PeriodicReader` of your own.
-    pub fn metric_exporter(&self) -> Option<OtlpMetricExporter> {
-        self.exporting.as_ref().map(|e| OtlpMetricExporter {
+    pub fn metric_exporter(&self) -> Option<MetricExporter> {
+        self.exporting.as_ref().map(|e| MetricExporter {
             sender: e.senders.metrics.clone(),
             runtime: self.runtime.handle().clone(),
             temporality: self.config.temporality.sdk(),
@@ -284,8 +283,8 @@ impl OtlpPipeline {
 
     /// A `LogExporter` sending through this pipeline's logs stack, for the SDK's own log
     /// processors.
-    pub fn log_exporter(&self) -> Option<OtlpLogExporter> {
-        self.exporting.as_ref().map(|e| OtlpLogExporter {
+    pub fn log_exporter(&self) -> Option<LogExporter> {
+        self.exporting.as_ref().map(|e| LogExporter {
             sender: e.senders.logs.clone(),
             runtime: self.runtime.handle().clone(),
             resource: self.resource.clone(),

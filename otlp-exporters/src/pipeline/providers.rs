@@ -8,7 +8,7 @@ use otlp_batch::{BatchLogProcessor, BatchProcessor, BatchSpanProcessor, LogItem}
 use otlp_core::Signal;
 
 use crate::config::{ExporterKind, PipelineConfig};
-use crate::sinks::OtlpMetricExporter;
+use crate::sinks::MetricExporter;
 use crate::views::{self, View};
 
 /// The tracer provider: the configured sampler and limits, and the span processor unless the
@@ -54,7 +54,7 @@ pub(super) fn logger(
 pub(super) fn meter(
     config: &PipelineConfig,
     resource: &Resource,
-    exporter: OtlpMetricExporter,
+    exporter: MetricExporter,
     views: Vec<View>,
 ) -> SdkMeterProvider {
     let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());

@@ -22,7 +22,10 @@ use crate::endpoint_errors::EndpointErrors;
 
 pub(crate) use ready::Sink;
 pub(crate) use sdk::MetricDeadline;
-pub use sdk::{OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter};
+pub use sdk::{
+    LogExporter, MetricExporter, OtlpLogExporter, OtlpMetricExporter, OtlpSpanExporter,
+    SpanExporter,
+};
 
 /// Counters of one signal's exports, as requests leave the pipeline.
 #[derive(Debug, Default)]

@@ -1,5 +1,5 @@
-//! The SDK's exporter traits over a signal's sender: [`OtlpSpanExporter`], [`OtlpLogExporter`]
-//! and [`OtlpMetricExporter`], each preparing a batch on the caller's thread and sending it on
+//! The SDK's exporter traits over a signal's sender: [`SpanExporter`], [`LogExporter`]
+//! and [`MetricExporter`], each preparing a batch on the caller's thread and sending it on
 //! the pipeline runtime.
 
 use std::sync::Arc;
@@ -16,11 +16,13 @@ use otlp_batch::LogItem;
 use tokio::runtime::Handle;
 
 use super::SignalSender;
+use crate::stats::ExportStats;
 
-/// The pipeline's `PushMetricExporter`: prepares the collection on the reader's thread, sends
-/// it on the pipeline runtime, and waits for the answer. Also usable under an SDK
-/// `PeriodicReader` of your own (see [`OtlpPipeline::metric_exporter`](crate::OtlpPipeline::metric_exporter)).
-pub struct OtlpMetricExporter {
+/// An OTLP `PushMetricExporter`: prepares the collection on the reader's thread, sends it
+/// through the reliability stack on the pipeline runtime, and waits for the answer. Built
+/// with [`MetricExporter::builder`] for an SDK `PeriodicReader` of your own, or taken from a
+/// pipeline ([`OtlpPipeline::metric_exporter`](crate::OtlpPipeline::metric_exporter)).
+pub struct MetricExporter {
     pub(crate) sender: SignalSender,
     pub(crate) runtime: Handle,
     pub(crate) temporality: Temporality,
@@ -50,15 +52,15 @@ impl MetricDeadline {
     }
 }
 
-impl std::fmt::Debug for OtlpMetricExporter {
+impl std::fmt::Debug for MetricExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OtlpMetricExporter")
+        f.debug_struct("MetricExporter")
             .field("temporality", &self.temporality)
             .finish_non_exhaustive()
     }
 }
 
-impl PushMetricExporter for OtlpMetricExporter {
+impl PushMetricExporter for MetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let prepared = self.sender.metrics(metrics);
         let timeout = self.deadline.bound(self.timeout);
@@ -80,22 +82,24 @@ impl PushMetricExporter for OtlpMetricExporter {
     }
 }
 
-/// The pipeline's `SpanExporter`, for use under the SDK's own span processors: each export
-/// runs through the pipeline's stack on its runtime.
+/// An OTLP `SpanExporter` for the SDK's own span processors: each export runs through the
+/// reliability stack (retry, circuit breaker, bulkhead, per-attempt timeout; encoded once) on
+/// the pipeline runtime. Built with [`SpanExporter::builder`], or taken from a pipeline
+/// ([`OtlpPipeline::span_exporter`](crate::OtlpPipeline::span_exporter)).
 #[derive(Clone)]
-pub struct OtlpSpanExporter {
+pub struct SpanExporter {
     pub(crate) sender: SignalSender,
     pub(crate) runtime: Handle,
     pub(crate) resource: Resource,
 }
 
-impl std::fmt::Debug for OtlpSpanExporter {
+impl std::fmt::Debug for SpanExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OtlpSpanExporter")
+        f.write_str("SpanExporter")
     }
 }
 
-impl opentelemetry_sdk::trace::SpanExporter for OtlpSpanExporter {
+impl opentelemetry_sdk::trace::SpanExporter for SpanExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let prepared = self.sender.spans(batch, &self.resource);
         self.sender
@@ -108,21 +112,23 @@ impl opentelemetry_sdk::trace::SpanExporter for OtlpSpanExporter {
     }
 }
 
-/// The pipeline's `LogExporter`, for use under the SDK's own log processors.
+/// An OTLP `LogExporter` for the SDK's own log processors, like [`SpanExporter`]. Built with
+/// [`LogExporter::builder`], or taken from a pipeline
+/// ([`OtlpPipeline::log_exporter`](crate::OtlpPipeline::log_exporter)).
 #[derive(Clone)]
-pub struct OtlpLogExporter {
+pub struct LogExporter {
     pub(crate) sender: SignalSender,
     pub(crate) runtime: Handle,
     pub(crate) resource: Resource,
 }
 
-impl std::fmt::Debug for OtlpLogExporter {
+impl std::fmt::Debug for LogExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OtlpLogExporter")
+        f.write_str("LogExporter")
     }
 }
 
-impl opentelemetry_sdk::logs::LogExporter for OtlpLogExporter {
+impl opentelemetry_sdk::logs::LogExporter for LogExporter {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
         let items: Vec<LogItem> = batch
             .iter()
@@ -139,5 +145,33 @@ impl opentelemetry_sdk::logs::LogExporter for OtlpLogExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.resource = resource.clone();
+    }
+}
+
+/// The name [`SpanExporter`] also goes by.
+pub type OtlpSpanExporter = SpanExporter;
+/// The name [`LogExporter`] also goes by.
+pub type OtlpLogExporter = LogExporter;
+/// The name [`MetricExporter`] also goes by.
+pub type OtlpMetricExporter = MetricExporter;
+
+impl SpanExporter {
+    /// What this exporter's requests achieved so far (shared with the pipeline it came from).
+    pub fn stats(&self) -> ExportStats {
+        ExportStats::read(&self.sender.counters)
+    }
+}
+
+impl LogExporter {
+    /// What this exporter's requests achieved so far (shared with the pipeline it came from).
+    pub fn stats(&self) -> ExportStats {
+        ExportStats::read(&self.sender.counters)
+    }
+}
+
+impl MetricExporter {
+    /// What this exporter's requests achieved so far (shared with the pipeline it came from).
+    pub fn stats(&self) -> ExportStats {
+        ExportStats::read(&self.sender.counters)
     }
 }

@@ -1,0 +1,91 @@
+//! [`LogExporterBuilder`]: `LogExporter::builder().with_tonic()` (or `.with_http()`), as
+//! upstream spells it, building a [`LogExporter`] that sends through the reliability stack.
+
+use std::marker::PhantomData;
+
+use opentelemetry_sdk::Resource;
+use otlp_core::Signal;
+
+use super::settings::{Settings, Transport};
+use super::traits::sealed::HasSettings;
+use super::traits::{HttpExporterBuilderSet, NoExporterBuilderSet, TonicExporterBuilderSet};
+use crate::pipeline::BuildError;
+use crate::sinks::LogExporter;
+
+/// Builds a [`LogExporter`]; choose the transport with
+/// [`with_tonic`](LogExporterBuilder::with_tonic) or
+/// [`with_http`](LogExporterBuilder::with_http), then set what the environment should not
+/// decide through [`WithExportConfig`](crate::WithExportConfig),
+/// [`WithTonicConfig`](crate::WithTonicConfig) or [`WithHttpConfig`](crate::WithHttpConfig).
+#[derive(Debug, Clone, Default)]
+pub struct LogExporterBuilder<C> {
+    settings: Settings,
+    transport: PhantomData<C>,
+}
+
+impl LogExporter {
+    /// A builder reading the environment, like upstream's.
+    pub fn builder() -> LogExporterBuilder<NoExporterBuilderSet> {
+        LogExporterBuilder::default()
+    }
+}
+
+impl LogExporterBuilder<NoExporterBuilderSet> {
+    /// A builder reading the environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Exports over gRPC.
+    pub fn with_tonic(self) -> LogExporterBuilder<TonicExporterBuilderSet> {
+        LogExporterBuilder {
+            settings: self.settings,
+            transport: PhantomData,
+        }
+    }
+
+    /// Exports over HTTP (protobuf, or JSON with `Protocol::HttpJson`).
+    pub fn with_http(self) -> LogExporterBuilder<HttpExporterBuilderSet> {
+        LogExporterBuilder {
+            settings: self.settings,
+            transport: PhantomData,
+        }
+    }
+
+    /// Builds with the protocol the environment names (`OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`,
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL`; default `http/protobuf`).
+    pub fn build(self) -> Result<LogExporter, BuildError> {
+        build(&self.settings, None)
+    }
+}
+
+impl LogExporterBuilder<TonicExporterBuilderSet> {
+    /// Builds the exporter. Connections are made lazily, at the first export.
+    pub fn build(self) -> Result<LogExporter, BuildError> {
+        build(&self.settings, Some(Transport::Grpc))
+    }
+}
+
+impl LogExporterBuilder<HttpExporterBuilderSet> {
+    /// Builds the exporter. Connections are made lazily, at the first export.
+    pub fn build(self) -> Result<LogExporter, BuildError> {
+        build(&self.settings, Some(Transport::Http))
+    }
+}
+
+impl<C> HasSettings for LogExporterBuilder<C> {
+    type Transport = C;
+
+    fn settings(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+}
+
+fn build(settings: &Settings, transport: Option<Transport>) -> Result<LogExporter, BuildError> {
+    let parts = settings.build(Signal::Logs, transport)?;
+    Ok(LogExporter {
+        sender: parts.sender,
+        runtime: parts.runtime,
+        resource: Resource::builder_empty().build(),
+    })
+}
