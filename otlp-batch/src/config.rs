@@ -6,7 +6,7 @@ use otlp_core::InvalidSetting;
 
 /// When a batch is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
+pub enum BatchStrategy {
     /// When `max_batch_size` items (or `max_batch_bytes`) are queued.
     Size,
     /// Every `scheduled_delay`, whatever is queued (in batches of at most `max_batch_size`).
@@ -47,7 +47,7 @@ pub struct BatchConfig {
     /// its `concurrency` setting). Above 1, batches may reach the collector in any order.
     pub max_concurrent_exports: usize,
     /// When batches are sent.
-    pub strategy: Strategy,
+    pub strategy: BatchStrategy,
     /// What a full queue does.
     pub overflow: Overflow,
 }
@@ -61,7 +61,7 @@ impl Default for BatchConfig {
             scheduled_delay: Duration::from_secs(5),
             export_timeout: Duration::from_secs(30),
             max_concurrent_exports: 1,
-            strategy: Strategy::Hybrid,
+            strategy: BatchStrategy::Hybrid,
             overflow: Overflow::DropNewest,
         }
     }
@@ -113,7 +113,7 @@ impl BatchConfig {
     }
 
     /// Sets the strategy.
-    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+    pub fn with_strategy(mut self, strategy: BatchStrategy) -> Self {
         self.strategy = strategy;
         self
     }

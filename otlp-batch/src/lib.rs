@@ -3,7 +3,7 @@
 //!
 //! Application threads only enqueue ([`BatchProcessor::push`], or the SDK processors'
 //! `on_end` / `emit`); a worker on the pipeline's own runtime ([`PipelineRuntime`]) takes
-//! batches on size, estimated bytes or time ([`Strategy`]) and hands them to any
+//! batches on size, estimated bytes or time ([`BatchStrategy`]) and hands them to any
 //! `tower::Service<Batch<T>>`, keeping up to `max_concurrent_exports` in flight, or as many as
 //! the exporter's [`ExportLimit`] allows (batch order is then not kept). This crate
 //! neither encodes nor sends: the service does (otlp-exporters wires one up).
@@ -44,7 +44,7 @@ mod stats;
 mod worker;
 
 pub use cause::{Cause, CauseCounters, FailureCauses};
-pub use config::{BatchConfig, Overflow, Strategy};
+pub use config::{BatchConfig, BatchStrategy, Overflow};
 pub use processor::{Batch, BatchItem, BatchProcessor, ExportLimit, FlushReport};
 pub use progress::Progress;
 pub use runtime::PipelineRuntime;

@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, Notify};
 use tower::Service;
 
-use crate::config::{BatchConfig, Strategy};
+use crate::config::{BatchConfig, BatchStrategy};
 use crate::progress::{CountersRef, Progress};
 use crate::queue::{BoundedQueue, Pushed};
 use crate::stats::{add, sub, BatchStats, Counters};
@@ -261,7 +261,7 @@ impl<T: BatchItem> BatchProcessor<T> {
             shared.abandon_queued();
             return false;
         }
-        if shared.config.strategy != Strategy::Time && shared.ready_after_push(waiting) {
+        if shared.config.strategy != BatchStrategy::Time && shared.ready_after_push(waiting) {
             shared.wake_worker();
         }
         queued

@@ -21,7 +21,7 @@ use tokio::time::{sleep_until, Instant};
 use tower::{Service, ServiceExt};
 
 use crate::cause::Cause;
-use crate::config::Strategy;
+use crate::config::BatchStrategy;
 use crate::processor::{Batch, BatchItem, Shared};
 use crate::progress::{CountersRef, Progress};
 use crate::stats::{add, sub};
@@ -134,13 +134,13 @@ pub(crate) async fn run<T, S>(
                 }
             },
             Some(_) = worker.exports.join_next(), if !worker.exports.is_empty() => {}
-            _ = worker.shared.wake.notified(), if strategy != Strategy::Time => {
+            _ = worker.shared.wake.notified(), if strategy != BatchStrategy::Time => {
                 worker.shared.wake_taken();
             }
             // Under the size strategy the tick only re-checks for full batches: producers wake
             // the worker, and this bounds the wait should a wake-up ever be missed.
             _ = sleep_until(next_tick) => {
-                worker.tick_drain = strategy != Strategy::Size;
+                worker.tick_drain = strategy != BatchStrategy::Size;
                 next_tick = Instant::now() + delay;
             }
             _ = sleep_until(deadline.unwrap_or(next_tick)), if deadline.is_some() => {}
@@ -168,7 +168,7 @@ where
     /// everything queued during a tick, flush or shutdown.
     fn start_exports(&mut self) {
         let draining = self.tick_drain || !self.flushes.is_empty() || self.shutdown.is_some();
-        let by_size = self.shared.config.strategy != Strategy::Time;
+        let by_size = self.shared.config.strategy != BatchStrategy::Time;
         while self.exports.len() < self.export_slots() {
             let wanted =
                 (by_size && self.shared.batch_ready()) || (draining && self.shared.queue.len() > 0);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use otlp_batch::{
-    Batch, BatchConfig, BatchItem, BatchProcessor, Overflow, PipelineRuntime, Strategy,
+    Batch, BatchConfig, BatchItem, BatchProcessor, BatchStrategy, Overflow, PipelineRuntime,
 };
 use otlp_core::{BoxError, ExportOutcome};
 use parking_lot::Mutex;
@@ -105,7 +105,7 @@ fn held_queue(overflow: Overflow) -> BatchConfig {
     BatchConfig::default()
         .with_max_queue_size(100)
         .with_max_batch_size(50)
-        .with_strategy(Strategy::Time)
+        .with_strategy(BatchStrategy::Time)
         .with_scheduled_delay(Duration::from_secs(3600))
         .with_overflow(overflow)
 }
@@ -158,7 +158,7 @@ fn full_batches_leave_without_a_flush_under_many_producers() {
         .with_max_queue_size(100_000)
         .with_max_batch_size(10)
         .with_max_concurrent_exports(8)
-        .with_strategy(Strategy::Size)
+        .with_strategy(BatchStrategy::Size)
         // The worker's periodic re-check must not hide a missed wake-up.
         .with_scheduled_delay(Duration::from_secs(3600));
     let processor = BatchProcessor::new(config, recorder.clone(), runtime.handle()).unwrap();

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use otlp_batch::{Batch, BatchConfig, BatchItem, BatchProcessor, PipelineRuntime, Strategy};
+use otlp_batch::{Batch, BatchConfig, BatchItem, BatchProcessor, BatchStrategy, PipelineRuntime};
 use otlp_core::{BoxError, ExportOutcome};
 
 struct Item;
@@ -74,7 +74,7 @@ fn flush_waits_for_an_export_that_ends_before_its_deadline() {
     let config = BatchConfig::default()
         .with_max_batch_size(10)
         .with_max_concurrent_exports(4)
-        .with_strategy(Strategy::Size)
+        .with_strategy(BatchStrategy::Size)
         .with_export_timeout(NO_EXPORT_TIMEOUT);
     let exporter = answers_after(Duration::from_secs(600));
     let processor = BatchProcessor::new(config, exporter, runtime.handle()).unwrap();

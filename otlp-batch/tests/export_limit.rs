@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use otlp_batch::{Batch, BatchConfig, BatchItem, BatchProcessor, PipelineRuntime, Strategy};
+use otlp_batch::{Batch, BatchConfig, BatchItem, BatchProcessor, BatchStrategy, PipelineRuntime};
 use otlp_core::{BoxError, ExportOutcome};
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
@@ -85,7 +85,7 @@ fn the_export_limit_decides_how_many_exports_are_in_flight() {
         .with_max_queue_size(1000)
         .with_max_batch_size(10)
         .with_max_concurrent_exports(1)
-        .with_strategy(Strategy::Size);
+        .with_strategy(BatchStrategy::Size);
     let processor =
         BatchProcessor::with_export_limit(config, recorder.clone(), runtime.handle(), export_limit)
             .unwrap();

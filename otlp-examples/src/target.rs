@@ -79,7 +79,7 @@ pub enum Target {
     /// The collector of `OTEL_EXPORTER_OTLP_*`.
     External(String),
     /// Several collectors, balanced (`--collectors URL,URL --balance STRATEGY`).
-    Collectors(Vec<String>, otlp_transport::balance::Strategy),
+    Collectors(Vec<String>, otlp_transport::balance::BalanceStrategy),
 }
 
 const ENDPOINT_VARIABLES: [&str; 6] = [
@@ -139,7 +139,7 @@ impl Target {
         for url in &urls {
             otlp_transport::endpoint::parse_url("--collectors", url)?;
         }
-        let strategy = otlp_transport::balance::Strategy::parse(
+        let strategy = otlp_transport::balance::BalanceStrategy::parse(
             "--balance",
             balance.unwrap_or("round-robin"),
         )?;

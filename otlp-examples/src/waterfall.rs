@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use otlp_core::proto::common::v1::any_value::Value;
 use otlp_core::proto::trace::v1::{status::StatusCode, Span};
-use otlp_transport::receiver::{Payload, Received};
+use otlp_core::Telemetry;
+use otlp_transport::receiver::Received;
 
 /// A received span and the `service.name` of its resource.
 #[derive(Debug, Clone)]
@@ -19,7 +20,7 @@ pub struct ServiceSpan {
 pub fn spans(received: &[Received]) -> Vec<ServiceSpan> {
     let mut out = Vec::new();
     for request in received {
-        let Payload::Traces(traces) = &request.payload else {
+        let Telemetry::Traces(traces) = &request.payload else {
             continue;
         };
         for resource_spans in &traces.resource_spans {

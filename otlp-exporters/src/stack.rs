@@ -16,7 +16,8 @@ use otlp_reliability::retry::RetryLayer;
 use otlp_reliability::timeout::AttemptTimeoutLayer;
 use otlp_reliability::{OtlpClassify, ReliabilityBuilderExt};
 use otlp_transport::balance::{
-    resolver_for, Balancer, BalancerConfig, EndpointFactory, EndpointParts, Resolver, Strategy,
+    resolver_for, BalanceStrategy, Balancer, BalancerConfig, EndpointFactory, EndpointParts,
+    Resolver,
 };
 use otlp_transport::TlsConfig;
 use parking_lot::Mutex;
@@ -319,8 +320,8 @@ pub(crate) fn build(
                 "the balancer did not start within 15 s",
             )
         })?;
-    let affinity =
-        (config.balance == Strategy::TraceId && signal == Signal::Traces).then(|| balancer.clone());
+    let affinity = (config.balance == BalanceStrategy::TraceId && signal == Signal::Traces)
+        .then(|| balancer.clone());
     Ok(SignalStack {
         route: Route::Otlp {
             service: outer(balancer, shared),

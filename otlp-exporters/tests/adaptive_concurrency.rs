@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use opentelemetry::trace::Tracer as _;
-use otlp_batch::{BatchConfig, Strategy};
+use otlp_batch::{BatchConfig, BatchStrategy};
 use otlp_exporters::config::Protocol;
 use otlp_exporters::{OtlpPipeline, PipelineConfig};
 use otlp_reliability::adaptive_concurrency::{AdaptiveConfig, ConcurrencyConfig};
@@ -30,7 +30,7 @@ async fn run(concurrency: ConcurrencyConfig, spans: usize) -> otlp_exporters::Pi
             BatchConfig::default()
                 .with_max_queue_size(4096)
                 .with_max_batch_size(16)
-                .with_strategy(Strategy::Size),
+                .with_strategy(BatchStrategy::Size),
         )
         .build()
         .unwrap();

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use otlp_batch::{Overflow, Strategy};
+use otlp_batch::{BatchStrategy, Overflow};
 use otlp_core::Signal;
+use otlp_core::Telemetry;
 use otlp_exporters::config::{
     ExporterKind, HistogramAggregation, LogFormat, PipelineConfig, Propagator, SamplerConfig,
     Source, TemporalityPreference, NO_LIMIT,
@@ -136,7 +137,7 @@ fn the_example_file_is_read_setting_by_setting() {
     for batch in [&config.span_batch, &config.log_batch] {
         assert_eq!(batch.max_batch_bytes, Some(4194304));
         assert_eq!(batch.max_concurrent_exports, 4);
-        assert_eq!(batch.strategy, Strategy::Hybrid);
+        assert_eq!(batch.strategy, BatchStrategy::Hybrid);
         assert_eq!(batch.overflow, Overflow::DropOldest);
     }
     assert_eq!(config.log_format, LogFormat::Text);
@@ -413,7 +414,7 @@ fn bad_files_name_the_path_and_the_value() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_alone_configures_delivery() {
     use opentelemetry::trace::Tracer as _;
-    use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+    use otlp_transport::receiver::{Receiver, ReceiverConfig};
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
     let dir = std::env::temp_dir().join(format!("otlp-file-delivery-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -473,7 +474,7 @@ meter_provider:
     let traces: Vec<_> = received
         .iter()
         .filter_map(|r| match &r.payload {
-            Payload::Traces(request) => Some((r, request)),
+            Telemetry::Traces(request) => Some((r, request)),
             _ => None,
         })
         .collect();
@@ -495,7 +496,7 @@ meter_provider:
     let temporality: Vec<i32> = received
         .iter()
         .filter_map(|r| match &r.payload {
-            Payload::Metrics(request) => Some(request.clone()),
+            Telemetry::Metrics(request) => Some(request.clone()),
             _ => None,
         })
         .flat_map(|m| m.resource_metrics)

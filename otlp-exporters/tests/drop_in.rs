@@ -17,11 +17,12 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample};
 use opentelemetry_sdk::Resource;
 use otlp_core::proto::metrics::v1::metric::Data;
+use otlp_core::Telemetry;
 use otlp_exporters::{
     LogExporter, MetricExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
     WithTonicConfig,
 };
-use otlp_transport::receiver::{Fault, Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Fault, Receiver, ReceiverConfig};
 
 /// A receiver on a runtime of its own, so that the code under test runs in no runtime, or
 /// in one of its own.
@@ -61,7 +62,7 @@ fn span_names(receiver: &Receiver) -> Vec<String> {
         .received()
         .iter()
         .filter_map(|r| match &r.payload {
-            Payload::Traces(t) => Some(t),
+            Telemetry::Traces(t) => Some(t),
             _ => None,
         })
         .flat_map(|t| &t.resource_spans)
@@ -190,7 +191,7 @@ fn metrics_quick_start(exporter: MetricExporter) -> Result<(), Box<dyn std::erro
 /// The temporality of the first sum the receiver got (1: delta, 2: cumulative).
 fn first_sum_temporality(receiver: &Receiver) -> Option<i32> {
     receiver.received().iter().find_map(|r| match &r.payload {
-        Payload::Metrics(m) => m
+        Telemetry::Metrics(m) => m
             .resource_metrics
             .iter()
             .flat_map(|r| &r.scope_metrics)

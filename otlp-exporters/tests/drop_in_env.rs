@@ -31,7 +31,7 @@ fn the_environment_chooses_protocol_endpoint_and_headers() {
     assert_eq!(receiver.counts().spans, 1);
     assert_eq!(
         received[0].protocol,
-        otlp_transport::receiver::Protocol::Grpc
+        otlp_transport::receiver::ReceivedOver::Grpc
     );
     assert_eq!(
         received[0]

@@ -8,8 +8,9 @@ use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Seve
 use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
 use opentelemetry::KeyValue;
 use otlp_core::Signal;
+use otlp_core::Telemetry;
 use otlp_exporters::{OtlpPipeline, Protocol};
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 async fn run(protocol: Protocol) {
     let receiver = Receiver::start(ReceiverConfig::default()).await.unwrap();
@@ -55,9 +56,9 @@ async fn run(protocol: Protocol) {
 
     for received in receiver.received() {
         let resource = match &received.payload {
-            Payload::Traces(r) => r.resource_spans[0].resource.clone(),
-            Payload::Metrics(r) => r.resource_metrics[0].resource.clone(),
-            Payload::Logs(r) => r.resource_logs[0].resource.clone(),
+            Telemetry::Traces(r) => r.resource_spans[0].resource.clone(),
+            Telemetry::Metrics(r) => r.resource_metrics[0].resource.clone(),
+            Telemetry::Logs(r) => r.resource_logs[0].resource.clone(),
         }
         .unwrap();
         let attribute = |key: &str| {
@@ -81,7 +82,7 @@ async fn run(protocol: Protocol) {
             attribute("deployment.environment.name"),
             Some(StringValue("test".into()))
         );
-        if let Payload::Traces(request) = &received.payload {
+        if let Telemetry::Traces(request) = &received.payload {
             let spans = &request.resource_spans[0].scope_spans[0].spans;
             assert!(spans.iter().all(|s| s.trace_id == trace_id.to_bytes()));
             let parent = spans.iter().find(|s| s.name == "POST /orders").unwrap();

@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use opentelemetry::trace::{Span as _, Tracer as _};
 use opentelemetry::KeyValue;
+use otlp_core::Telemetry;
 use otlp_exporters::config::PipelineConfig;
 use otlp_exporters::PipelineBuilder;
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_environment_does_not_override_a_file() {
@@ -39,7 +40,7 @@ async fn the_sdk_environment_does_not_override_a_file() {
     span.end();
     assert!(pipeline.shutdown(Duration::from_secs(10)).completed);
     let received = receiver.received();
-    let Payload::Traces(request) = &received[0].payload else {
+    let Telemetry::Traces(request) = &received[0].payload else {
         panic!("expected spans");
     };
     assert_eq!(

@@ -26,9 +26,10 @@ use collector::{Collector, Forward, ReceiverTls, Scratch, Settings};
 use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::{Span as _, Tracer as _};
 use opentelemetry::KeyValue;
+use otlp_core::Telemetry;
 use otlp_core::{Encoding, Error, Signal};
 use otlp_exporters::OtlpPipeline;
-use otlp_transport::receiver::{Payload, Protocol, Receiver, ReceiverConfig, ServerTls};
+use otlp_transport::receiver::{ReceivedOver, Receiver, ReceiverConfig, ServerTls};
 use otlp_transport::{Compression, Headers, TlsConfig};
 use tower::ServiceExt;
 
@@ -76,9 +77,13 @@ async fn every_field_survives_our_exporters_the_collector_and_its_exporters() {
 
                 // One copy from each of the Collector's exporters, each equal to what we sent.
                 let mut arrived = take(&receiver, 2).await;
-                arrived.sort_by_key(|r| r.protocol == Protocol::Http);
+                arrived.sort_by_key(|r| r.protocol == ReceivedOver::Http);
                 let protocols: Vec<_> = arrived.iter().map(|r| r.protocol).collect();
-                assert_eq!(protocols, [Protocol::Grpc, Protocol::Http], "{case}");
+                assert_eq!(
+                    protocols,
+                    [ReceivedOver::Grpc, ReceivedOver::Http],
+                    "{case}"
+                );
                 for copy in &arrived {
                     assert_eq!(
                         copy.payload, sent,
@@ -301,7 +306,7 @@ async fn the_pipeline_delivers_every_signal_through_the_collectors_batch_process
         let span = arrived
             .iter()
             .find_map(|r| match &r.payload {
-                Payload::Traces(t) => Some(t.resource_spans[0].scope_spans[0].spans[0].clone()),
+                Telemetry::Traces(t) => Some(t.resource_spans[0].scope_spans[0].spans[0].clone()),
                 _ => None,
             })
             .unwrap();

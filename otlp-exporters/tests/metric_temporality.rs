@@ -9,15 +9,16 @@ use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use otlp_core::proto::metrics::v1::{metric, number_data_point, AggregationTemporality};
+use otlp_core::Telemetry;
 use otlp_exporters::config::{PipelineConfig, TemporalityPreference};
 use otlp_exporters::{OtlpPipeline, PipelineBuilder};
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 /// What arrived for the metric `name`: (temporality, value) of each data point, in order.
 fn sums(receiver: &Receiver, name: &str) -> Vec<(i32, i64)> {
     let mut out = Vec::new();
     for received in receiver.received() {
-        let Payload::Metrics(request) = received.payload else {
+        let Telemetry::Metrics(request) = received.payload else {
             continue;
         };
         for metric in request
@@ -162,7 +163,7 @@ async fn base2_exponential_histograms_when_asked() {
             .received()
             .iter()
             .filter_map(|r| match &r.payload {
-                Payload::Metrics(request) => Some(request.clone()),
+                Telemetry::Metrics(request) => Some(request.clone()),
                 _ => None,
             })
             .flat_map(|request| request.resource_metrics)

@@ -11,9 +11,10 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
 use opentelemetry_sdk::Resource;
 use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::Signal;
+use otlp_core::Telemetry;
 use otlp_exporters::OtlpPipeline;
 use otlp_reliability::adaptive_concurrency::ConcurrencyConfig;
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exporters_work_under_the_sdks_own_processor_and_reader() {
@@ -44,7 +45,7 @@ async fn exporters_work_under_the_sdks_own_processor_and_reader() {
     );
     assert!(receiver.counts().data_points >= 1);
     let resource_name = receiver.received().iter().find_map(|r| match &r.payload {
-        Payload::Traces(t) => t.resource_spans[0].resource.clone(),
+        Telemetry::Traces(t) => t.resource_spans[0].resource.clone(),
         _ => None,
     });
     assert!(
@@ -73,7 +74,7 @@ async fn self_metrics_report_what_the_pipeline_did() {
     let mut limits = Vec::new();
     let mut round_trips = Vec::new();
     for received in receiver.received() {
-        let Payload::Metrics(request) = received.payload else {
+        let Telemetry::Metrics(request) = received.payload else {
             continue;
         };
         for metric in request

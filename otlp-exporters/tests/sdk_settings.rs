@@ -14,10 +14,10 @@ use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _};
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
-use otlp_core::Signal;
+use otlp_core::{Signal, Telemetry};
 use otlp_exporters::custom::ConsoleExporter;
 use otlp_exporters::OtlpPipeline;
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 fn pipeline(receiver: &Receiver, vars: &[(&str, &str)]) -> OtlpPipeline {
     let env: HashMap<&str, &str> = vars.iter().copied().collect();
@@ -157,7 +157,7 @@ async fn span_limits_reach_the_receiver() {
     span.end();
     assert!(pipeline.shutdown(Duration::from_secs(10)).completed);
     let received = receiver.received();
-    let Payload::Traces(request) = &received[0].payload else {
+    let Telemetry::Traces(request) = &received[0].payload else {
         panic!("expected spans");
     };
     let span = &request.resource_spans[0].scope_spans[0].spans[0];

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use opentelemetry::trace::Tracer as _;
 use otlp_batch::BatchConfig;
+use otlp_core::Telemetry;
 use otlp_exporters::{OtlpPipeline, Protocol};
-use otlp_transport::balance::Strategy;
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::balance::BalanceStrategy;
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 async fn receivers() -> Vec<Receiver> {
     let mut out = Vec::new();
@@ -24,7 +25,7 @@ async fn trace_id_affinity_keeps_each_trace_on_one_collector() {
     let receivers = receivers().await;
     let pipeline = OtlpPipeline::builder()
         .with_collectors(receivers.iter().map(Receiver::http_endpoint))
-        .with_balance(Strategy::TraceId)
+        .with_balance(BalanceStrategy::TraceId)
         .with_batch(BatchConfig::default().with_max_batch_size(64))
         .build()
         .unwrap();
@@ -41,7 +42,7 @@ async fn trace_id_affinity_keeps_each_trace_on_one_collector() {
     let mut total = 0;
     for (index, receiver) in receivers.iter().enumerate() {
         for received in receiver.received() {
-            let Payload::Traces(request) = received.payload else {
+            let Telemetry::Traces(request) = received.payload else {
                 continue;
             };
             for span in request
@@ -72,7 +73,7 @@ async fn a_stopped_collector_loses_nothing_over_http() {
     let pipeline = OtlpPipeline::builder()
         .with_collectors(receivers.iter().map(Receiver::http_endpoint))
         .with_protocol(Protocol::HttpProtobuf)
-        .with_balance(Strategy::RoundRobin)
+        .with_balance(BalanceStrategy::RoundRobin)
         .with_batch(BatchConfig::default().with_max_batch_size(5))
         .build()
         .unwrap();
@@ -94,7 +95,7 @@ async fn a_stopped_collector_loses_nothing_over_http() {
         .iter()
         .flat_map(Receiver::received)
         .filter_map(|r| match r.payload {
-            Payload::Traces(t) => Some(t),
+            Telemetry::Traces(t) => Some(t),
             _ => None,
         })
         .flat_map(|t| t.resource_spans)

@@ -11,9 +11,10 @@ use opentelemetry::trace::Tracer as _;
 use otlp_batch::spool::SpoolConfig;
 use otlp_batch::BatchConfig;
 use otlp_core::Signal;
+use otlp_core::Telemetry;
 use otlp_exporters::{OtlpPipeline, Protocol};
 use otlp_reliability::retry::RetryConfig;
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 
 fn pipeline(endpoint: &str, dir: &std::path::Path) -> OtlpPipeline {
     OtlpPipeline::builder()
@@ -102,7 +103,7 @@ async fn spool_survives_sigkill() {
     );
     let mut names = std::collections::HashSet::new();
     for received in receiver.received() {
-        if let Payload::Traces(request) = received.payload {
+        if let Telemetry::Traces(request) = received.payload {
             for span in request
                 .resource_spans
                 .iter()

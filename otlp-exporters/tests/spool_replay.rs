@@ -15,11 +15,12 @@ use otlp_batch::BatchConfig;
 use otlp_core::encode::{encode_message, EncodeOptions};
 use otlp_core::proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_core::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otlp_core::Telemetry;
 use otlp_core::{Encoding, Signal};
 use otlp_exporters::config::Protocol;
 use otlp_exporters::OtlpPipeline;
 use otlp_reliability::retry::RetryConfig;
-use otlp_transport::receiver::{Fault, Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Fault, Receiver, ReceiverConfig};
 
 fn dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("otlp-spool-replay-{name}-{}", std::process::id()));
@@ -43,7 +44,7 @@ fn span_names(receiver: &Receiver) -> Vec<String> {
         .received()
         .into_iter()
         .filter_map(|r| match r.payload {
-            Payload::Traces(request) => Some(request),
+            Telemetry::Traces(request) => Some(request),
             _ => None,
         })
         .flat_map(|r| r.resource_spans)

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use otlp_core::Signal;
+use otlp_core::Telemetry;
 use otlp_exporters::OtlpPipeline;
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,7 +39,7 @@ async fn tracing_spans_and_events_arrive_correlated() {
     let span = received
         .iter()
         .find_map(|r| match &r.payload {
-            Payload::Traces(t) => t.resource_spans[0].scope_spans[0]
+            Telemetry::Traces(t) => t.resource_spans[0].scope_spans[0]
                 .spans
                 .iter()
                 .find(|s| s.name == "handle_order")
@@ -49,7 +50,7 @@ async fn tracing_spans_and_events_arrive_correlated() {
     let record = received
         .iter()
         .find_map(|r| match &r.payload {
-            Payload::Logs(l) => l.resource_logs[0].scope_logs[0]
+            Telemetry::Logs(l) => l.resource_logs[0].scope_logs[0]
                 .log_records
                 .first()
                 .cloned(),

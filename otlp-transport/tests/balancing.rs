@@ -13,15 +13,16 @@ use std::time::Duration;
 
 use otlp_core::proto::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_core::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otlp_core::Telemetry;
 use otlp_core::{Encoding, ExportRequest, Signal};
 use otlp_reliability::circuit_breaker::{BreakerConfig, CircuitBreakerLayer, CircuitState};
 use otlp_reliability::OtlpClassify;
 use otlp_transport::balance::{
-    trace_key, Balancer, BalancerConfig, ConsulResolver, DnsResolver, EndpointFactory,
-    EndpointParts, Lookup, Resolver, StaticResolver, Strategy,
+    trace_key, BalanceStrategy, Balancer, BalancerConfig, ConsulResolver, DnsResolver,
+    EndpointFactory, EndpointParts, Lookup, Resolver, StaticResolver,
 };
 use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
-use otlp_transport::receiver::{Payload, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{Receiver, ReceiverConfig};
 use parking_lot::Mutex;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, ServiceExt};
@@ -52,7 +53,7 @@ fn factory() -> EndpointFactory {
     })
 }
 
-fn config(strategy: Strategy) -> BalancerConfig {
+fn config(strategy: BalanceStrategy) -> BalancerConfig {
     BalancerConfig {
         strategy,
         probe_interval: Duration::from_millis(200),
@@ -96,7 +97,7 @@ fn trace_request(trace: u8, spans: usize) -> ExportRequest {
 }
 
 /// `n` receivers behind a balancer over a static list of their gRPC endpoints.
-async fn balanced(n: usize, strategy: Strategy) -> (Vec<Receiver>, Balancer) {
+async fn balanced(n: usize, strategy: BalanceStrategy) -> (Vec<Receiver>, Balancer) {
     let receivers = receivers(n).await;
     let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
     let balancer = Balancer::start(
@@ -128,7 +129,7 @@ fn spans_of(receiver: &Receiver) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_robin_spreads_within_ten_percent() {
-    let (receivers, balancer) = balanced(3, Strategy::RoundRobin).await;
+    let (receivers, balancer) = balanced(3, BalanceStrategy::RoundRobin).await;
     for _ in 0..300 {
         let request = one_span();
         balancer.clone().oneshot(request).await.unwrap();
@@ -141,7 +142,7 @@ async fn round_robin_spreads_within_ten_percent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn least_loaded_uses_every_collector() {
-    let (receivers, balancer) = balanced(3, Strategy::LeastLoaded).await;
+    let (receivers, balancer) = balanced(3, BalanceStrategy::LeastLoaded).await;
     let sends = (0..150).map(|_| {
         let balancer = balancer.clone();
         tokio::spawn(async move {
@@ -159,7 +160,7 @@ async fn least_loaded_uses_every_collector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_id_affinity_never_splits_a_trace() {
-    let (receivers, balancer) = balanced(3, Strategy::TraceId).await;
+    let (receivers, balancer) = balanced(3, BalanceStrategy::TraceId).await;
     for round in 0..3 {
         for trace in 0..200u8 {
             balancer
@@ -172,7 +173,7 @@ async fn trace_id_affinity_never_splits_a_trace() {
     let mut owners = std::collections::HashMap::new();
     for (index, receiver) in receivers.iter().enumerate() {
         for received in receiver.received() {
-            let Payload::Traces(request) = received.payload else {
+            let Telemetry::Traces(request) = received.payload else {
                 continue;
             };
             for span in request
@@ -195,7 +196,7 @@ async fn trace_id_affinity_never_splits_a_trace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_a_collector_loses_nothing_and_it_returns_after_a_restart() {
-    let (mut receivers, balancer) = balanced(3, Strategy::RoundRobin).await;
+    let (mut receivers, balancer) = balanced(3, BalanceStrategy::RoundRobin).await;
     let send = |n: usize| {
         let balancer = balancer.clone();
         async move {
@@ -256,8 +257,12 @@ async fn dns_re_resolution_follows_a_changed_answer() {
     *lookup.0.lock() = vec![receivers[0].grpc_addr()];
     let resolver = DnsResolver::new("http", "collectors.test", 0, Duration::from_millis(100))
         .with_lookup(lookup.clone());
-    let balancer =
-        Balancer::start(config(Strategy::RoundRobin), Arc::new(resolver), factory()).await;
+    let balancer = Balancer::start(
+        config(BalanceStrategy::RoundRobin),
+        Arc::new(resolver),
+        factory(),
+    )
+    .await;
     assert_eq!(balancer.endpoints().len(), 1);
     *lookup.0.lock() = vec![receivers[0].grpc_addr(), receivers[1].grpc_addr()];
     wait_until(|| balancer.endpoints().len() == 2).await;
@@ -411,7 +416,7 @@ async fn consul_blocking_queries_follow_index_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_request_leaves_the_in_flight_count() {
     // A collector that never answers: every request is cancelled by the caller's timeout.
-    let (receivers, balancer) = balanced(2, Strategy::LeastLoaded).await;
+    let (receivers, balancer) = balanced(2, BalanceStrategy::LeastLoaded).await;
     for receiver in &receivers {
         receiver
             .faults()
@@ -464,7 +469,7 @@ async fn any_request_type_is_balanced_and_fails_over() {
             circuit_open: None,
         })
     });
-    let config = config(Strategy::RoundRobin);
+    let config = config(BalanceStrategy::RoundRobin);
     let resolver = StaticResolver::new(["http://down:1", "http://up:1"]);
     let balancer = Balancer::start(config, Arc::new(resolver), factory).await;
     for user in 1..=4 {

@@ -8,7 +8,7 @@ mod support;
 use otlp_core::{Encoding, Signal};
 use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::http::{HttpConfig, HttpTransport};
-use otlp_transport::receiver::{Protocol, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{ReceivedOver, Receiver, ReceiverConfig};
 use otlp_transport::{Compression, Headers};
 use tower::ServiceExt;
 
@@ -43,7 +43,7 @@ async fn grpc_delivers_every_signal_with_each_compression() {
             let received = receiver.take_received();
             assert_eq!(received.len(), 1);
             let got = &received[0];
-            assert_eq!(got.protocol, Protocol::Grpc);
+            assert_eq!(got.protocol, ReceivedOver::Grpc);
             assert_eq!(got.payload, payload, "{signal} content");
             assert_eq!(got.headers.get("x-tenant").unwrap(), "acme");
             let agent = got.headers.get("user-agent").unwrap().to_str().unwrap();
@@ -80,7 +80,7 @@ async fn http_delivers_every_signal_as_protobuf_and_json() {
                 let received = receiver.take_received();
                 assert_eq!(received.len(), 1);
                 let got = &received[0];
-                assert_eq!((got.protocol, got.encoding), (Protocol::Http, encoding));
+                assert_eq!((got.protocol, got.encoding), (ReceivedOver::Http, encoding));
                 assert_eq!(got.payload, payload);
                 assert_eq!(got.headers.get("x-tenant").unwrap(), "acme");
                 assert_eq!(

@@ -22,10 +22,11 @@ use std::time::Duration;
 
 use otlp_core::proto::common::v1::{any_value, AnyValue, KeyValue};
 use otlp_core::proto::metrics::v1::{metric, number_data_point};
+use otlp_core::Telemetry;
 use otlp_core::{BoxError, Encoding, ExportOutcome, Signal};
 use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::http::{HttpConfig, HttpTransport};
-use otlp_transport::receiver::{Payload, Protocol, Receiver, ReceiverConfig};
+use otlp_transport::receiver::{ReceivedOver, Receiver, ReceiverConfig};
 use otlp_transport::Compression;
 use serde_json::{json, Map, Value};
 use tower::util::BoxCloneService;
@@ -69,10 +70,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The content of a payload in the shape `interop/peer_receiver.py` reports it.
-fn summary(payload: &Payload) -> Value {
+fn summary(payload: &Telemetry) -> Value {
     let mut out = Vec::new();
     match payload {
-        Payload::Traces(r) => {
+        Telemetry::Traces(r) => {
             for rs in &r.resource_spans {
                 let resource = attributes(&rs.resource.clone().unwrap_or_default().attributes);
                 for ss in &rs.scope_spans {
@@ -90,7 +91,7 @@ fn summary(payload: &Payload) -> Value {
                 }
             }
         }
-        Payload::Metrics(r) => {
+        Telemetry::Metrics(r) => {
             for rm in &r.resource_metrics {
                 let resource = attributes(&rm.resource.clone().unwrap_or_default().attributes);
                 for sm in &rm.scope_metrics {
@@ -115,7 +116,7 @@ fn summary(payload: &Payload) -> Value {
                 }
             }
         }
-        Payload::Logs(r) => {
+        Telemetry::Logs(r) => {
             for rl in &r.resource_logs {
                 let resource = attributes(&rl.resource.clone().unwrap_or_default().attributes);
                 for sl in &rl.scope_logs {
@@ -239,8 +240,8 @@ async fn the_python_sdk_sends_to_our_receiver() {
 
     let received = receiver.received();
     for (protocol, service) in [
-        (Protocol::Grpc, "python-sdk-grpc"),
-        (Protocol::Http, "python-sdk-http"),
+        (ReceivedOver::Grpc, "python-sdk-grpc"),
+        (ReceivedOver::Http, "python-sdk-http"),
     ] {
         let mine: Vec<_> = received.iter().filter(|r| r.protocol == protocol).collect();
         let resource_is = |resource: &Option<otlp_core::proto::resource::v1::Resource>| {
@@ -251,7 +252,7 @@ async fn the_python_sdk_sends_to_our_receiver() {
         let spans: Vec<_> = mine
             .iter()
             .filter_map(|r| match &r.payload {
-                Payload::Traces(t) => Some(t),
+                Telemetry::Traces(t) => Some(t),
                 _ => None,
             })
             .flat_map(|t| &t.resource_spans)
@@ -276,7 +277,7 @@ async fn the_python_sdk_sends_to_our_receiver() {
         let records: Vec<_> = mine
             .iter()
             .filter_map(|r| match &r.payload {
-                Payload::Logs(l) => Some(l),
+                Telemetry::Logs(l) => Some(l),
                 _ => None,
             })
             .flat_map(|l| &l.resource_logs)
@@ -291,7 +292,7 @@ async fn the_python_sdk_sends_to_our_receiver() {
         let sums: Vec<_> = mine
             .iter()
             .filter_map(|r| match &r.payload {
-                Payload::Metrics(m) => Some(m),
+                Telemetry::Metrics(m) => Some(m),
                 _ => None,
             })
             .flat_map(|m| &m.resource_metrics)

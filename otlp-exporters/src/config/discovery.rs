@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use otlp_core::InvalidSetting;
-use otlp_transport::balance::{check_target, Strategy};
+use otlp_transport::balance::{check_target, BalanceStrategy};
 
 use super::file::node::Node;
 use super::file::Reading;
@@ -60,8 +60,8 @@ pub(super) fn apply_env(config: &mut PipelineConfig, env: &dyn EnvSource) {
         Ok(())
     });
     read("OTLP_RUST_BALANCE", "balance", &mut |c, value| {
-        c.balance =
-            Strategy::parse("OTLP_RUST_BALANCE", value).map_err(|e| e.reason().to_owned())?;
+        c.balance = BalanceStrategy::parse("OTLP_RUST_BALANCE", value)
+            .map_err(|e| e.reason().to_owned())?;
         Ok(())
     });
     let millis = |value: &str| match value.parse::<u64>() {

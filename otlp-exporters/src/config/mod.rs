@@ -170,7 +170,7 @@ pub struct PipelineConfig {
     /// signal path is appended), server URLs for gRPC.
     pub collectors: Vec<String>,
     /// How requests are spread over `collectors` (or a resolver's endpoints).
-    pub balance: otlp_transport::balance::Strategy,
+    pub balance: otlp_transport::balance::BalanceStrategy,
     /// DNS refresh, health-probe and Consul settings of `collectors`.
     pub discovery: otlp_transport::balance::DiscoveryConfig,
     /// The disk spool (`None`: off): requests survive a crash and are replayed.
@@ -222,7 +222,7 @@ impl Default for PipelineConfig {
             bearer_token: None,
             health_endpoint: None,
             collectors: Vec::new(),
-            balance: otlp_transport::balance::Strategy::RoundRobin,
+            balance: otlp_transport::balance::BalanceStrategy::RoundRobin,
             discovery: Default::default(),
             spool: None,
             disabled: false,

@@ -208,9 +208,9 @@ fn values(config: &PipelineConfig) -> Vec<(String, String)> {
     add(
         "balance",
         match config.balance {
-            otlp_transport::balance::Strategy::RoundRobin => "round-robin",
-            otlp_transport::balance::Strategy::LeastLoaded => "least-loaded",
-            otlp_transport::balance::Strategy::TraceId => "trace-id",
+            otlp_transport::balance::BalanceStrategy::RoundRobin => "round-robin",
+            otlp_transport::balance::BalanceStrategy::LeastLoaded => "least-loaded",
+            otlp_transport::balance::BalanceStrategy::TraceId => "trace-id",
         }
         .to_owned(),
     );

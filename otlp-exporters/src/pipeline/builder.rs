@@ -11,7 +11,7 @@ use otlp_batch::BatchConfig;
 use otlp_core::{InvalidSetting, Signal};
 use otlp_reliability::circuit_breaker::BreakerConfig;
 use otlp_reliability::retry::RetryConfig;
-use otlp_transport::balance::{Resolver, Strategy};
+use otlp_transport::balance::{BalanceStrategy, Resolver};
 use otlp_transport::Compression;
 
 use super::{BuildError, OtlpPipeline};
@@ -84,7 +84,7 @@ impl PipelineBuilder {
     }
 
     /// How requests are spread over the collectors.
-    pub fn with_balance(mut self, strategy: Strategy) -> Self {
+    pub fn with_balance(mut self, strategy: BalanceStrategy) -> Self {
         self.config.balance = strategy;
         self
     }

@@ -8,11 +8,12 @@ use otlp_core::{BoxError, ExportOutcome};
 use otlp_exporters::Protocol as PipelineProtocol;
 use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::http::{HttpConfig, HttpTransport};
-use otlp_transport::receiver::{Payload, Received, Receiver};
+use otlp_transport::receiver::{Received, Receiver};
 use otlp_transport::{Compression, Headers, TlsConfig};
 use tower::util::BoxCloneService;
 
 use super::{Collector, Forward};
+use otlp_core::Telemetry;
 
 /// One of our transports, behind one type.
 pub type Transport = BoxCloneService<otlp_core::ExportRequest, ExportOutcome, BoxError>;
@@ -81,7 +82,7 @@ pub fn endpoint(collector: &Collector, protocol: &str) -> String {
 pub fn span_names(received: &[Received]) -> HashMap<String, usize> {
     let mut names = HashMap::new();
     for r in received {
-        if let Payload::Traces(t) = &r.payload {
+        if let Telemetry::Traces(t) = &r.payload {
             for span in t
                 .resource_spans
                 .iter()

@@ -19,8 +19,8 @@ use otlp_core::proto::metrics::v1::{
 };
 use otlp_core::proto::resource::v1::Resource;
 use otlp_core::proto::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+use otlp_core::Telemetry;
 use otlp_core::{Encoding, ExportRequest, Signal};
-use otlp_transport::receiver::Payload;
 
 const T0: u64 = 1_700_000_000_123_456_789;
 
@@ -299,7 +299,7 @@ fn log(seed: u8) -> LogRecord {
 }
 
 /// A request of `signal` with two resources, two scopes each, and distinct items.
-pub fn rich(signal: Signal) -> Payload {
+pub fn rich(signal: Signal) -> Telemetry {
     let resources = ["checkout", "billing"];
     let scopes = ["http", "db"];
     let mut seed = 0u8;
@@ -308,7 +308,7 @@ pub fn rich(signal: Signal) -> Payload {
         seed
     };
     match signal {
-        Signal::Traces => Payload::Traces(ExportTraceServiceRequest {
+        Signal::Traces => Telemetry::Traces(ExportTraceServiceRequest {
             resource_spans: resources
                 .iter()
                 .map(|r| ResourceSpans {
@@ -325,7 +325,7 @@ pub fn rich(signal: Signal) -> Payload {
                 })
                 .collect(),
         }),
-        Signal::Metrics => Payload::Metrics(ExportMetricsServiceRequest {
+        Signal::Metrics => Telemetry::Metrics(ExportMetricsServiceRequest {
             resource_metrics: resources
                 .iter()
                 .map(|r| ResourceMetrics {
@@ -342,7 +342,7 @@ pub fn rich(signal: Signal) -> Payload {
                 })
                 .collect(),
         }),
-        Signal::Logs => Payload::Logs(ExportLogsServiceRequest {
+        Signal::Logs => Telemetry::Logs(ExportLogsServiceRequest {
             resource_logs: resources
                 .iter()
                 .map(|r| ResourceLogs {
@@ -363,17 +363,17 @@ pub fn rich(signal: Signal) -> Payload {
 }
 
 /// The number of items (spans, data points, log records) in a payload.
-pub fn items(payload: &Payload) -> usize {
+pub fn items(payload: &Telemetry) -> usize {
     payload.items()
 }
 
 /// A payload encoded as one request.
-pub fn request(payload: &Payload, encoding: Encoding) -> ExportRequest {
+pub fn request(payload: &Telemetry, encoding: Encoding) -> ExportRequest {
     let options = EncodeOptions::default().with_encoding(encoding);
     let mut encoded = match payload.clone() {
-        Payload::Traces(m) => encode_message(m, &options),
-        Payload::Metrics(m) => encode_message(m, &options),
-        Payload::Logs(m) => encode_message(m, &options),
+        Telemetry::Traces(m) => encode_message(m, &options),
+        Telemetry::Metrics(m) => encode_message(m, &options),
+        Telemetry::Logs(m) => encode_message(m, &options),
     }
     .expect("the sample payloads encode");
     assert_eq!(encoded.requests.len(), 1);

@@ -9,7 +9,7 @@ use otlp_core::{BoxError, Encoding, ExportOutcome, ExportRequest, Signal};
 use tower::util::BoxCloneSyncService;
 
 /// What a balancer needs of the requests it spreads: a clone for failover, the routing key of
-/// [`Strategy::TraceId`](super::Strategy::TraceId), and the request a health probe sends.
+/// [`BalanceStrategy::TraceId`](super::BalanceStrategy::TraceId), and the request a health probe sends.
 ///
 /// Implemented for [`ExportRequest`] (key: the trace id's hash; probe: an empty traces
 /// export). Implement it for a service's own calls to balance them the same way.

@@ -6,7 +6,7 @@
 //! ([`StaticResolver`], [`DnsResolver`], [`ConsulResolver`], or your own; [`resolver_for`]
 //! builds one from `dns:///host:port`, `consul://service` or a list of URLs); a factory builds
 //! each endpoint's service (its transport behind its own circuit breaker). Requests go to an
-//! available endpoint ([`Strategy`]: round robin, least loaded by power of two choices over
+//! available endpoint ([`BalanceStrategy`]: round robin, least loaded by power of two choices over
 //! in-flight requests, or trace-id affinity on a consistent-hash ring); a request that fails
 //! on one endpoint with a retryable error is sent to the next one (failover). An endpoint
 //! leaves the rotation while its breaker is open or its active health probe
@@ -46,7 +46,7 @@ use ring::Ring;
 
 /// How a request chooses its endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
+pub enum BalanceStrategy {
     /// Each endpoint in turn.
     #[default]
     RoundRobin,
@@ -57,13 +57,13 @@ pub enum Strategy {
     TraceId,
 }
 
-impl Strategy {
+impl BalanceStrategy {
     /// Parses `round-robin`, `least-loaded` or `trace-id`.
     pub fn parse(setting: &str, value: &str) -> Result<Self, otlp_core::InvalidSetting> {
         match value.trim() {
-            "round-robin" => Ok(Strategy::RoundRobin),
-            "least-loaded" => Ok(Strategy::LeastLoaded),
-            "trace-id" => Ok(Strategy::TraceId),
+            "round-robin" => Ok(BalanceStrategy::RoundRobin),
+            "least-loaded" => Ok(BalanceStrategy::LeastLoaded),
+            "trace-id" => Ok(BalanceStrategy::TraceId),
             _ => Err(otlp_core::InvalidSetting::new(
                 setting,
                 value,
@@ -77,7 +77,7 @@ impl Strategy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BalancerConfig {
     /// The strategy.
-    pub strategy: Strategy,
+    pub strategy: BalanceStrategy,
     /// Endpoints a request tries before it fails (the retry layer above may try again).
     pub max_failover: usize,
     /// How often each endpoint is probed.
@@ -89,7 +89,7 @@ pub struct BalancerConfig {
 impl Default for BalancerConfig {
     fn default() -> Self {
         BalancerConfig {
-            strategy: Strategy::RoundRobin,
+            strategy: BalanceStrategy::RoundRobin,
             max_failover: 3,
             probe_interval: Duration::from_secs(5),
             probe_timeout: Duration::from_secs(2),
@@ -199,8 +199,8 @@ impl<Req, Resp> Balancer<Req, Resp> {
             return Vec::new();
         }
         let order: Vec<usize> = match (self.shared.config.strategy, key) {
-            (Strategy::TraceId, Some(key)) => set.ring.order(key),
-            (Strategy::LeastLoaded, _) => {
+            (BalanceStrategy::TraceId, Some(key)) => set.ring.order(key),
+            (BalanceStrategy::LeastLoaded, _) => {
                 let mut rng = self.shared.rng.lock();
                 let (a, b) = (rng.usize(0..n), rng.usize(0..n));
                 drop(rng);

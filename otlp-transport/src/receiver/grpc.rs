@@ -32,7 +32,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 use super::refusals::Refusals;
 use super::serve;
 use super::state::{Answer, Shared};
-use super::{Payload, Protocol, Received, ReceiverConfig};
+use super::{Received, ReceivedOver, ReceiverConfig};
+use otlp_core::Telemetry;
 
 #[derive(Clone)]
 struct GrpcReceiver {
@@ -43,7 +44,7 @@ impl GrpcReceiver {
     async fn handle<R>(
         &self,
         metadata: tonic::metadata::MetadataMap,
-        payload: Payload,
+        payload: Telemetry,
         respond: impl FnOnce(i64, String) -> R,
     ) -> Result<Response<R>, Status> {
         let headers = metadata.into_headers();
@@ -53,7 +54,7 @@ impl GrpcReceiver {
             .filter(|v| *v != "identity")
             .map(str::to_owned);
         let received = Received {
-            protocol: Protocol::Grpc,
+            protocol: ReceivedOver::Grpc,
             encoding: Encoding::Protobuf,
             compression,
             headers,
@@ -89,7 +90,7 @@ impl TraceService for GrpcReceiver {
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        self.handle(metadata, Payload::Traces(message), |rejected, message| {
+        self.handle(metadata, Telemetry::Traces(message), |rejected, message| {
             ExportTraceServiceResponse {
                 partial_success: partial(rejected, message, |rejected_spans, error_message| {
                     ExportTracePartialSuccess {
@@ -110,8 +111,10 @@ impl MetricsService for GrpcReceiver {
         request: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        self.handle(metadata, Payload::Metrics(message), |rejected, message| {
-            ExportMetricsServiceResponse {
+        self.handle(
+            metadata,
+            Telemetry::Metrics(message),
+            |rejected, message| ExportMetricsServiceResponse {
                 partial_success: partial(
                     rejected,
                     message,
@@ -120,8 +123,8 @@ impl MetricsService for GrpcReceiver {
                         error_message,
                     },
                 ),
-            }
-        })
+            },
+        )
         .await
     }
 }
@@ -133,7 +136,7 @@ impl LogsService for GrpcReceiver {
         request: Request<ExportLogsServiceRequest>,
     ) -> Result<Response<ExportLogsServiceResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        self.handle(metadata, Payload::Logs(message), |rejected, message| {
+        self.handle(metadata, Telemetry::Logs(message), |rejected, message| {
             ExportLogsServiceResponse {
                 partial_success: partial(
                     rejected,
@@ -189,7 +192,7 @@ pub(super) fn serve(
     };
     let server = serve::Server {
         router: routes.prepare().into_axum_router(),
-        protocol: Protocol::Grpc,
+        protocol: ReceivedOver::Grpc,
         limits: config.limits,
         tls,
         refusals,

@@ -33,8 +33,9 @@ use super::refusals::Refusals;
 use super::refused::{grpc_code_for, Refused};
 use super::serve;
 use super::state::{Answer, Shared};
-use super::{Payload, Protocol, Received, ReceiverConfig};
+use super::{Received, ReceivedOver, ReceiverConfig};
 use crate::response::response_json;
+use otlp_core::Telemetry;
 
 #[derive(Clone)]
 struct HttpState {
@@ -73,7 +74,7 @@ pub(super) fn serve(
     };
     let server = serve::Server {
         router,
-        protocol: Protocol::Http,
+        protocol: ReceivedOver::Http,
         limits: config.limits,
         tls,
         refusals,
@@ -92,7 +93,7 @@ fn refuse(
     reason: &str,
 ) -> Response {
     state.shared.refused(Refused {
-        protocol: Protocol::Http,
+        protocol: ReceivedOver::Http,
         signal,
         http_status: status.as_u16(),
         grpc_code: None,
@@ -176,11 +177,13 @@ async fn export(
         }
     };
     let payload = match signal {
-        Signal::Traces => decode::<ExportTraceServiceRequest>(encoding, &body).map(Payload::Traces),
-        Signal::Metrics => {
-            decode::<ExportMetricsServiceRequest>(encoding, &body).map(Payload::Metrics)
+        Signal::Traces => {
+            decode::<ExportTraceServiceRequest>(encoding, &body).map(Telemetry::Traces)
         }
-        Signal::Logs => decode::<ExportLogsServiceRequest>(encoding, &body).map(Payload::Logs),
+        Signal::Metrics => {
+            decode::<ExportMetricsServiceRequest>(encoding, &body).map(Telemetry::Metrics)
+        }
+        Signal::Logs => decode::<ExportLogsServiceRequest>(encoding, &body).map(Telemetry::Logs),
     };
     let payload = match payload {
         Ok(payload) => payload,
@@ -197,7 +200,7 @@ async fn export(
         }
     };
     let received = Received {
-        protocol: Protocol::Http,
+        protocol: ReceivedOver::Http,
         encoding,
         compression,
         headers,

@@ -32,7 +32,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use otlp_core::{Encoding, Signal};
+use otlp_core::{Encoding, Signal, Telemetry};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -179,15 +179,12 @@ impl ReceiverConfig {
 
 /// The protocol a request arrived over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
+pub enum ReceivedOver {
     /// OTLP/gRPC.
     Grpc,
     /// OTLP/HTTP.
     Http,
 }
-
-/// A decoded collector request (otlp-core's [`Telemetry`](otlp_core::Telemetry)).
-pub use otlp_core::Telemetry as Payload;
 
 /// One request the receiver accepted, with how it arrived.
 ///
@@ -196,7 +193,7 @@ pub use otlp_core::Telemetry as Payload;
 #[derive(Clone)]
 pub struct Received {
     /// gRPC or HTTP.
-    pub protocol: Protocol,
+    pub protocol: ReceivedOver,
     /// How the body was encoded (always protobuf for gRPC).
     pub encoding: Encoding,
     /// The content or gRPC encoding the body was compressed with, when it was.
@@ -204,7 +201,7 @@ pub struct Received {
     /// The request headers (gRPC metadata as headers).
     pub headers: ::http::HeaderMap,
     /// The decoded request.
-    pub payload: Payload,
+    pub payload: Telemetry,
 }
 
 impl std::fmt::Debug for Received {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use otlp_core::Signal;
 
-use super::Protocol;
+use super::ReceivedOver;
 
 /// A request the receiver answered with an error, and why.
 ///
@@ -13,7 +13,7 @@ use super::Protocol;
 #[derive(Clone)]
 pub struct Refused {
     /// gRPC or HTTP.
-    pub protocol: Protocol,
+    pub protocol: ReceivedOver,
     /// The signal of the request, when the path said it.
     pub signal: Option<Signal>,
     /// The HTTP status sent back (for gRPC, the HTTP status the gRPC code stands for).
@@ -43,7 +43,7 @@ impl std::fmt::Display for Refused {
     /// `HTTP 415 traces: unsupported content type ...` or `gRPC Unauthenticated logs: ...`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.protocol, self.grpc_code) {
-            (Protocol::Grpc, Some(code)) => write!(f, "gRPC {code:?}")?,
+            (ReceivedOver::Grpc, Some(code)) => write!(f, "gRPC {code:?}")?,
             _ => write!(f, "HTTP {}", self.http_status)?,
         }
         if let Some(signal) = self.signal {

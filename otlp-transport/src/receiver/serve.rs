@@ -27,12 +27,12 @@ use tower::{Service, ServiceExt};
 
 use super::limits::ConnectionLimits;
 use super::refusals::{Refusal, Refusals};
-use super::{Protocol, ServerTls};
+use super::{ReceivedOver, ServerTls};
 
 /// What one server serves, and how.
 pub(super) struct Server {
     pub(super) router: Router,
-    pub(super) protocol: Protocol,
+    pub(super) protocol: ReceivedOver,
     pub(super) limits: ConnectionLimits,
     pub(super) tls: Option<tokio_rustls::TlsAcceptor>,
     pub(super) refusals: Arc<Refusals>,
@@ -130,7 +130,7 @@ where
         .max_concurrent_streams(limits.max_concurrent_streams)
         .keep_alive_interval(limits.http2_keep_alive_interval)
         .keep_alive_timeout(limits.http2_keep_alive_timeout);
-    if server.protocol == Protocol::Grpc {
+    if server.protocol == ReceivedOver::Grpc {
         builder = builder.http2_only();
     }
     let activity = Arc::new(Activity::new());
@@ -281,10 +281,10 @@ impl Service<Request<Incoming>> for Gate {
 }
 
 /// 503 with `Retry-After: 1` for HTTP, `UNAVAILABLE` for gRPC: both retryable for an exporter.
-fn overloaded(protocol: Protocol, message: &str) -> Response {
+fn overloaded(protocol: ReceivedOver, message: &str) -> Response {
     match protocol {
-        Protocol::Grpc => tonic::Status::unavailable(message).into_http::<Body>(),
-        Protocol::Http => {
+        ReceivedOver::Grpc => tonic::Status::unavailable(message).into_http::<Body>(),
+        ReceivedOver::Http => {
             let mut response =
                 (StatusCode::SERVICE_UNAVAILABLE, message.to_owned()).into_response();
             response.headers_mut().insert(

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use super::faults::{Action, Faults};
 use super::refused::{http_status_for, OnRefuse, Refused};
-use super::{OnReceive, Protocol, Received, ReceiverConfig};
+use super::{OnReceive, Received, ReceivedOver, ReceiverConfig};
 
 /// Totals of what the receiver has seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -150,7 +150,7 @@ impl State {
     }
 
     fn refused_request(&self, received: &Received, grpc: tonic::Code, http: u16, reason: &str) {
-        let grpc_request = received.protocol == Protocol::Grpc;
+        let grpc_request = received.protocol == ReceivedOver::Grpc;
         self.refused(Refused {
             protocol: received.protocol,
             signal: Some(received.payload.signal()),

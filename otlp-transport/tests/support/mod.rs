@@ -12,8 +12,8 @@ use otlp_core::proto::metrics::v1::{
 };
 use otlp_core::proto::resource::v1::Resource;
 use otlp_core::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otlp_core::Telemetry;
 use otlp_core::{Encoding, ExportRequest, Signal};
-use otlp_transport::receiver::Payload;
 
 fn string(key: &str, value: &str) -> KeyValue {
     KeyValue {
@@ -41,9 +41,9 @@ fn scope() -> Option<InstrumentationScope> {
 }
 
 /// A request of `n` items of `signal`, as a decoded payload.
-pub fn payload(signal: Signal, n: usize) -> Payload {
+pub fn payload(signal: Signal, n: usize) -> Telemetry {
     match signal {
-        Signal::Traces => Payload::Traces(ExportTraceServiceRequest {
+        Signal::Traces => Telemetry::Traces(ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 resource: resource(),
                 scope_spans: vec![ScopeSpans {
@@ -65,7 +65,7 @@ pub fn payload(signal: Signal, n: usize) -> Payload {
                 schema_url: String::new(),
             }],
         }),
-        Signal::Metrics => Payload::Metrics(ExportMetricsServiceRequest {
+        Signal::Metrics => Telemetry::Metrics(ExportMetricsServiceRequest {
             resource_metrics: vec![ResourceMetrics {
                 resource: resource(),
                 scope_metrics: vec![ScopeMetrics {
@@ -89,7 +89,7 @@ pub fn payload(signal: Signal, n: usize) -> Payload {
                 schema_url: String::new(),
             }],
         }),
-        Signal::Logs => Payload::Logs(ExportLogsServiceRequest {
+        Signal::Logs => Telemetry::Logs(ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 resource: resource(),
                 scope_logs: vec![ScopeLogs {
@@ -116,12 +116,12 @@ pub fn payload(signal: Signal, n: usize) -> Payload {
 }
 
 /// The same payload, encoded as one request.
-pub fn request(payload: &Payload, encoding: Encoding) -> ExportRequest {
+pub fn request(payload: &Telemetry, encoding: Encoding) -> ExportRequest {
     let options = EncodeOptions::default().with_encoding(encoding);
     let mut encoded = match payload.clone() {
-        Payload::Traces(m) => encode_message(m, &options),
-        Payload::Metrics(m) => encode_message(m, &options),
-        Payload::Logs(m) => encode_message(m, &options),
+        Telemetry::Traces(m) => encode_message(m, &options),
+        Telemetry::Metrics(m) => encode_message(m, &options),
+        Telemetry::Logs(m) => encode_message(m, &options),
     }
     .unwrap();
     assert_eq!(encoded.requests.len(), 1);

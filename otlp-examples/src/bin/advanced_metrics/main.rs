@@ -18,9 +18,9 @@ use opentelemetry_sdk::metrics::{Aggregation, Instrument, Stream};
 use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::proto::metrics::v1::number_data_point::Value;
 use otlp_core::proto::metrics::v1::Metric;
+use otlp_core::Telemetry;
 use otlp_examples::cli::Args;
 use otlp_examples::target::{deliver, Expect, Target};
-use otlp_transport::receiver::Payload;
 
 const USAGE: &str =
     "advanced_metrics: every instrument kind with its aggregates, read back from the
@@ -215,7 +215,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     // Cumulative temporality: the last collection holds the totals.
     let mut latest: BTreeMap<String, Metric> = BTreeMap::new();
     for request in received {
-        let Payload::Metrics(metrics) = request.payload else {
+        let Telemetry::Metrics(metrics) = request.payload else {
             continue;
         };
         for metric in metrics

@@ -30,7 +30,9 @@ use otlp_examples::registry::{self, Registration};
 use otlp_examples::target::{deliver, Expect, Target};
 use otlp_examples::waterfall;
 use otlp_exporters::OtlpPipeline;
-use otlp_transport::balance::{resolver_for, Balancer, BalancerConfig, DiscoveryConfig, Strategy};
+use otlp_transport::balance::{
+    resolver_for, BalanceStrategy, Balancer, BalancerConfig, DiscoveryConfig,
+};
 
 use failover::FailoverWatch;
 use gateway::Gateway;
@@ -162,7 +164,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         ..DiscoveryConfig::default().with_consul_agent(&agent)
     };
     let balancer_config = BalancerConfig {
-        strategy: Strategy::RoundRobin,
+        strategy: BalanceStrategy::RoundRobin,
         max_failover: 2,
         probe_interval: Duration::from_secs(2),
         probe_timeout: Duration::from_millis(500),

@@ -112,7 +112,7 @@ mod tests {
     use otlp_core::proto::resource::v1::Resource;
     use otlp_core::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
     use otlp_core::{Encoding, Telemetry};
-    use otlp_transport::receiver::Protocol;
+    use otlp_transport::receiver::ReceivedOver;
 
     fn request(service: &str, spans: &[(u8, u8)]) -> Received {
         let spans = spans
@@ -127,7 +127,7 @@ mod tests {
             })
             .collect();
         Received {
-            protocol: Protocol::Http,
+            protocol: ReceivedOver::Http,
             encoding: Encoding::Protobuf,
             compression: None,
             headers: Default::default(),

@@ -5,13 +5,13 @@
 
 use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::Telemetry;
-use otlp_transport::receiver::{Protocol, Received, Refused};
+use otlp_transport::receiver::{Received, ReceivedOver, Refused};
 use serde_json::{json, Map, Value};
 
-fn protocol(protocol: Protocol) -> &'static str {
+fn protocol(protocol: ReceivedOver) -> &'static str {
     match protocol {
-        Protocol::Grpc => "grpc",
-        Protocol::Http => "http",
+        ReceivedOver::Grpc => "grpc",
+        ReceivedOver::Http => "http",
     }
 }
 

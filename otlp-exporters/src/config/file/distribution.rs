@@ -20,7 +20,7 @@
 //!     discovery: { refresh_interval: 30000, probe_interval: 5000, probe_timeout: 2000, consul_agent: http://127.0.0.1:8500 }
 //! ```
 
-use otlp_batch::{Overflow, Strategy};
+use otlp_batch::{BatchStrategy, Overflow};
 use otlp_core::InvalidSetting;
 
 use super::connection;
@@ -87,7 +87,7 @@ fn ours(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
             "balance" => {
                 if let Some(text) = value.string()? {
                     r.config.balance =
-                        otlp_transport::balance::Strategy::parse(value.path(), &text)
+                        otlp_transport::balance::BalanceStrategy::parse(value.path(), &text)
                             .map_err(|e| value.error(e.reason()))?;
                 }
             }
@@ -275,9 +275,9 @@ fn batch(r: &mut Reading<'_>, node: &Node<'_>) -> Result<(), InvalidSetting> {
         };
         let strategy = if *key == "strategy" {
             value.choice(&[
-                ("size", Strategy::Size),
-                ("time", Strategy::Time),
-                ("hybrid", Strategy::Hybrid),
+                ("size", BatchStrategy::Size),
+                ("time", BatchStrategy::Time),
+                ("hybrid", BatchStrategy::Hybrid),
             ])?
         } else {
             None
