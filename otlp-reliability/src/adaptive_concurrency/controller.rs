@@ -5,7 +5,8 @@
 //! limit goes down by `decrease_ratio` if any attempt in it met back pressure, if the window's
 //! mean round trip rose clearly above the smoothed one (more than `rtt_deviation_scale`
 //! deviations, and at least [`MIN_RISE`] of it), or if it is more than `rtt_tolerance` above
-//! the baseline (the lowest window mean seen); it goes up by one if the limit was reached
+//! the baseline (the lowest window mean seen), a rise under [`MIN_QUEUEING`] never counting;
+//! it goes up by one if the limit was reached
 //! during the window and the round trip did not rise; otherwise it stays.
 //!
 //! The baseline is what keeps the limit near a collector's knee: past the knee each extra
@@ -26,6 +27,11 @@ use super::config::AdaptiveConfig;
 /// A rise of the mean round trip smaller than this share of it never counts as rising, so
 /// that a collector with a perfectly steady latency (no deviation) is not throttled by noise.
 pub(crate) const MIN_RISE: f64 = 0.05;
+
+/// A rise of the round trip smaller than this never counts as rising nor as queueing: against
+/// a collector that answers in well under a millisecond, scheduling noise alone is several
+/// times the round trip and would hold the limit at one.
+pub(crate) const MIN_QUEUEING: f64 = 0.001;
 
 /// The shortest window: below it a window would end at almost every answer.
 const MIN_WINDOW: Duration = Duration::from_millis(1);
@@ -225,18 +231,21 @@ impl Controller {
         }
         let rising = match (self.past, current) {
             (Some(past), Some(current)) => {
-                let threshold =
-                    (past.deviation * self.config.rtt_deviation_scale).max(past.mean * MIN_RISE);
+                let threshold = (past.deviation * self.config.rtt_deviation_scale)
+                    .max(past.mean * MIN_RISE)
+                    .max(MIN_QUEUEING);
                 current > past.mean + threshold
             }
             _ => false,
         };
         let steady = match (self.past, current) {
-            (Some(past), Some(current)) => current <= past.mean + past.deviation,
+            (Some(past), Some(current)) => current <= past.mean + past.deviation.max(MIN_QUEUEING),
             _ => true,
         };
         let queued = match (self.baseline, current) {
-            (Some(b), Some(current)) => current > b.rtt * (1.0 + self.config.rtt_tolerance),
+            (Some(b), Some(current)) => {
+                current > b.rtt + (b.rtt * self.config.rtt_tolerance).max(MIN_QUEUEING)
+            }
             _ => false,
         };
         if self.window.back_pressure || rising || queued {
@@ -333,6 +342,21 @@ mod tests {
         drive(&mut controller, start, 10, |_| (ms(20), Outcome::Answered));
         assert!(controller.limit() >= 8, "limit {}", controller.limit());
         assert!(controller.limit() <= 11, "limit {}", controller.limit());
+    }
+
+    #[test]
+    fn scheduling_noise_under_a_millisecond_does_not_hold_the_limit_down() {
+        // A collector next door: 20 to 920 µs round trips, the spread being the scheduler's,
+        // not queueing. Each window's mean is often several times the lowest one.
+        let start = Instant::now();
+        let mut controller = Controller::new(AdaptiveConfig::default(), start);
+        let round = std::cell::Cell::new(0u64);
+        drive(&mut controller, start, 4_000, |_| {
+            round.set(round.get() + 1);
+            let noise = (round.get() * 7_919) % 900;
+            (Duration::from_micros(20 + noise), Outcome::Answered)
+        });
+        assert!(controller.limit() >= 8, "limit {}", controller.limit());
     }
 
     #[test]
