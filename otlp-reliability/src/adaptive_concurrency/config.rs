@@ -52,7 +52,7 @@ pub struct AdaptiveConfig {
     pub rtt_deviation_scale: f64,
     /// How far above the baseline (the lowest round trip seen) a window's mean may be before
     /// the limit goes down, as a share of the baseline. Default 0.5: up to 1.5 times the
-    /// unloaded round trip.
+    /// unloaded round trip, and never less than 1 ms.
     pub rtt_tolerance: f64,
     /// How long a baseline holds before it is measured again (one window at half the limit).
     /// Default 10 s.
