@@ -18,6 +18,8 @@
 //! `OTLP_BENCH_OUTAGE` is how the harness starts its outage children.
 
 mod common;
+
+use common::cpu::{cpu_seconds, thread_cpu_seconds};
 #[path = "compare/latency.rs"]
 mod latency;
 #[path = "compare/side.rs"]
@@ -65,33 +67,6 @@ fn row(
         unit,
         higher_is_better,
     }
-}
-
-/// CPU seconds this process has used (user + system), from /proc/self/stat.
-fn cpu_seconds() -> f64 {
-    stat_cpu_seconds("/proc/self/stat")
-}
-
-/// CPU seconds the calling thread has used.
-fn thread_cpu_seconds() -> f64 {
-    stat_cpu_seconds("/proc/thread-self/stat")
-}
-
-fn stat_cpu_seconds(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Resident memory in bytes, from /proc/self/statm.
