@@ -10,9 +10,10 @@
 //! otherwise it stays.
 //!
 //! Going up starts as a slow start, as TCP's does: the limit doubles per window until the
-//! first decrease, and from then on it goes up by one. A serial start (limit 1) against a collector a long round trip away would otherwise
-//! need as many round trips as the rate needs attempts in flight, while the queue in front of
-//! it holds only a few batches' worth of time.
+//! first decrease, and from then on it goes up by one. Growing by one from a serial start
+//! (limit 1), a collector a long round trip away would need as many round trips as the rate
+//! needs attempts in flight, while the queue in front of it holds only a few batches' worth of
+//! time and drops the rest.
 //!
 //! The baseline is what keeps the limit near a collector's knee: past the knee each extra
 //! request adds a little queueing delay, too little for one window to look like a rise against
