@@ -10,8 +10,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use otlp_batch::spool::{Spool, SpoolLayer};
-use otlp_batch::{BatchProcessor, PipelineRuntime};
-use otlp_core::Signal;
+use otlp_batch::PipelineRuntime;
 use otlp_reliability::health::HealthRegistry;
 use otlp_transport::balance::Resolver;
 use tower::util::BoxCloneSyncService;
@@ -20,8 +19,8 @@ use tower::Layer as _;
 use super::{health, providers, BuildError, Exporting, OtlpPipeline, PerSignal};
 use crate::config::{ConfigReport, ExporterKind, PipelineConfig, Secret};
 use crate::custom::{ConsoleExporter, CustomExporter};
+use crate::processors::batch_processor;
 use crate::replay::{ReplayRoute, SpoolReplay};
-use crate::sinks::Sink;
 use crate::sinks::{ExportCounters, MetricDeadline, MetricExporter, Route, SignalSender};
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::views::View;
@@ -79,6 +78,7 @@ impl Wiring {
                 affinity: stack.affinity,
                 endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
                 spooled: spool_for.is_some(),
+                export_limit: shared.limits.export_limit(signal),
             };
             Ok((sender, replay))
         })?;
@@ -120,18 +120,10 @@ impl OtlpPipeline {
             runtime.handle(),
         )?;
         let senders = &wiring.senders;
-        let span_processor = BatchProcessor::with_export_limit(
-            config.span_batch.clone(),
-            Sink(senders.traces.clone()),
-            runtime.handle(),
-            wiring.shared.limits.export_limit(Signal::Traces),
-        )?;
-        let log_processor = BatchProcessor::with_export_limit(
-            config.log_batch.clone(),
-            Sink(senders.logs.clone()),
-            runtime.handle(),
-            wiring.shared.limits.export_limit(Signal::Logs),
-        )?;
+        let span_processor =
+            batch_processor(&senders.traces, config.span_batch.clone(), runtime.handle())?;
+        let log_processor =
+            batch_processor(&senders.logs, config.log_batch.clone(), runtime.handle())?;
         let metric_deadline = MetricDeadline::default();
         let metric_exporter = MetricExporter {
             sender: senders.metrics.clone(),

@@ -128,6 +128,7 @@ impl Settings {
             affinity: stack.affinity,
             endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
             spooled: false,
+            export_limit: shared.limits.export_limit(signal),
         };
         Ok(Parts {
             sender,
