@@ -9,6 +9,7 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
+use otlp_batch::spool::storage::{OsStorage, Storage};
 use otlp_batch::spool::{Spool, SpoolLayer};
 use otlp_batch::PipelineRuntime;
 use otlp_reliability::health::HealthRegistry;
@@ -42,13 +43,17 @@ impl Wiring {
         config: &PipelineConfig,
         custom: Option<&Arc<dyn CustomExporter>>,
         resolver: Option<Arc<dyn Resolver>>,
+        spool_storage: Option<Arc<dyn Storage>>,
         health: &HealthRegistry,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Self, BuildError> {
         let shared = SharedLayers::new(config)?;
         let breakers = Breakers::new(health.clone());
         let spool = match (&config.spool, custom) {
-            (Some(spool_config), None) => Some(Arc::new(Spool::open(spool_config.clone())?)),
+            (Some(spool_config), None) => {
+                let storage = spool_storage.unwrap_or_else(|| Arc::new(OsStorage));
+                Some(Arc::new(Spool::open_with(spool_config.clone(), storage)?))
+            }
             _ => None,
         };
         let console: Arc<dyn CustomExporter> = Arc::new(ConsoleExporter::stdout());
@@ -77,7 +82,6 @@ impl Wiring {
                 counters,
                 affinity: stack.affinity,
                 endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
-                spooled: spool_for.is_some(),
                 export_limit: shared.limits.export_limit(signal),
             };
             Ok((sender, replay))
@@ -100,6 +104,7 @@ impl OtlpPipeline {
         custom: Option<Arc<dyn CustomExporter>>,
         views: Vec<View>,
         resolver: Option<Arc<dyn Resolver>>,
+        spool_storage: Option<Arc<dyn Storage>>,
         health_token: Option<Secret>,
     ) -> Result<Self, BuildError> {
         let config = stack::retry_within_export_timeouts(config);
@@ -116,6 +121,7 @@ impl OtlpPipeline {
             &config,
             custom.as_ref(),
             resolver,
+            spool_storage,
             &health,
             runtime.handle(),
         )?;

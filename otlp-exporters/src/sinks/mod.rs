@@ -106,8 +106,6 @@ pub(crate) struct SignalSender {
     pub(crate) affinity: Option<Balancer>,
     /// Every endpoint's last error, and `<signal>:`, the prefix of this signal's endpoints.
     pub(crate) endpoint_errors: (EndpointErrors, String),
-    /// Whether the route goes through the disk spool's layer.
-    pub(crate) spooled: bool,
     /// How many batches the route takes at once: the sum of its endpoints' concurrency
     /// limits, read by a batch processor's worker each time it could start an export.
     pub(crate) export_limit: ExportLimit,
