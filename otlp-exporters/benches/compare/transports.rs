@@ -205,6 +205,8 @@ pub fn rows(runtime: &tokio::runtime::Runtime, quick: bool) -> Vec<Row> {
                 )
                 .unless_nothing_delivered(why.clone()),
             );
+            // The reason once per group is enough.
+            let why = why.map(|_| "see the row above".to_owned());
             rows.push(
                 row(
                     format!("{name}: CPU s per million spans (process)"),
