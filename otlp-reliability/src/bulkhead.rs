@@ -22,10 +22,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use otlp_core::{BoxError, Error, ErrorKind, InvalidSetting};
 use tokio::sync::Semaphore;
 use tower::{Layer, Service, ServiceExt};
+
+pub use crate::future::ResponseFuture;
 
 #[derive(Debug)]
 struct Shared {
@@ -99,7 +100,7 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+    type Future = ResponseFuture<S::Response>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // The bounded wait happens in `call`, where it can time out.
@@ -109,7 +110,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let inner = self.inner.clone();
-        Box::pin(async move {
+        ResponseFuture::new(Box::pin(async move {
             let slot = match tokio::time::timeout(
                 shared.max_wait,
                 Arc::clone(&shared.slots).acquire_owned(),
@@ -129,6 +130,6 @@ where
             let result = inner.oneshot(request).await;
             drop(slot);
             result
-        })
+        }))
     }
 }

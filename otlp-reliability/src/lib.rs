@@ -35,6 +35,7 @@ mod builder;
 pub mod bulkhead;
 pub mod circuit_breaker;
 mod classify;
+mod future;
 pub mod health;
 pub mod retry;
 pub mod timeout;

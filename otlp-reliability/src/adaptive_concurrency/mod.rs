@@ -37,11 +37,11 @@ mod layer;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::BoxFuture;
 use otlp_core::BoxError;
 use tokio::time::Instant;
 use tower::{Service, ServiceExt};
 
+pub use crate::future::ResponseFuture;
 pub use config::{AdaptiveConfig, ConcurrencyConfig};
 pub use layer::{AdaptiveConcurrencyLayer, ConcurrencyStats};
 
@@ -92,7 +92,7 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+    type Future = ResponseFuture<S::Response>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // The wait for a slot happens in `call`, where the caller's deadline covers it.
@@ -103,7 +103,7 @@ where
         let shared = Arc::clone(&self.shared);
         let inner = self.inner.clone();
         let classify = self.classify.clone();
-        Box::pin(async move {
+        ResponseFuture::new(Box::pin(async move {
             let slot = shared.acquire().await;
             let started = Instant::now();
             let result = inner.oneshot(request).await;
@@ -117,6 +117,6 @@ where
             };
             slot.finish(started.elapsed(), outcome);
             result
-        })
+        }))
     }
 }

@@ -30,11 +30,11 @@ mod state;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::BoxFuture;
 use otlp_core::{BoxError, Error, ErrorKind, InvalidSetting};
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
+pub use crate::future::ResponseFuture;
 pub use config::{BreakerConfig, Window};
 pub use handle::{BreakerEvent, BreakerHandle, BreakerStats};
 pub use state::CircuitState;
@@ -151,9 +151,6 @@ impl Drop for Permit {
     }
 }
 
-/// The future of a [`CircuitBreaker`] call.
-pub type ResponseFuture<T> = BoxFuture<'static, Result<T, BoxError>>;
-
 impl<S, C, Request> Service<Request> for CircuitBreaker<S, C>
 where
     S: Service<Request, Error = BoxError> + Clone + Send + 'static,
@@ -185,7 +182,7 @@ where
                 if let Some(delay) = retry_after {
                     error = error.with_retry_after(delay);
                 }
-                return Box::pin(std::future::ready(Err(error.into())));
+                return ResponseFuture::new(Box::pin(std::future::ready(Err(error.into()))));
             }
         };
         let permit = Permit {
@@ -197,7 +194,7 @@ where
         };
         let inner = self.inner.clone();
         let classify = self.classify.clone();
-        Box::pin(async move {
+        ResponseFuture::new(Box::pin(async move {
             let result = inner.oneshot(request).await;
             let outcome = match &result {
                 Ok(_) => Outcome::Success,
@@ -214,6 +211,6 @@ where
             };
             permit.finish(outcome);
             result
-        })
+        }))
     }
 }
