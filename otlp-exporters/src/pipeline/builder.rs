@@ -34,6 +34,7 @@ pub struct PipelineBuilder {
     resolver: Option<Arc<dyn Resolver>>,
     health_token: Option<Secret>,
     plaintext_credentials: PlaintextCredentials,
+    paused_clock: bool,
 }
 
 impl std::fmt::Debug for PipelineBuilder {
@@ -46,6 +47,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("resolver", &self.resolver.is_some())
             .field("health_token", &self.health_token)
             .field("plaintext_credentials", &self.plaintext_credentials)
+            .field("paused_clock", &self.paused_clock)
             .finish()
     }
 }
@@ -339,6 +341,18 @@ impl PipelineBuilder {
         self
     }
 
+    /// Starts the pipeline's runtime with its clock paused (feature `test-util`, for tests): it
+    /// moves only when every task waits on a timer, straight to the next one, so batch delays,
+    /// timeouts, retries and flush or shutdown deadlines pass without waiting. Only for
+    /// pipelines that do no I/O, such as one over a [`CustomExporter`] that never answers or
+    /// answers after a `tokio::time::sleep`: while a task waits on a socket the clock still
+    /// jumps, and timers fire early.
+    #[cfg(feature = "test-util")]
+    pub fn with_paused_clock(mut self) -> Self {
+        self.paused_clock = true;
+        self
+    }
+
     /// Any other setting.
     pub fn config_mut(&mut self) -> &mut PipelineConfig {
         &mut self.config
@@ -359,6 +373,7 @@ impl PipelineBuilder {
             self.views,
             self.resolver,
             self.health_token,
+            self.paused_clock,
         )?;
         pipeline.security_warnings = security_warnings;
         if self_metrics {

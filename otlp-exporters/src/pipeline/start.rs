@@ -101,9 +101,10 @@ impl OtlpPipeline {
         views: Vec<View>,
         resolver: Option<Arc<dyn Resolver>>,
         health_token: Option<Secret>,
+        paused_clock: bool,
     ) -> Result<Self, BuildError> {
         let config = stack::retry_within_export_timeouts(config);
-        let runtime = PipelineRuntime::new("otlp-pipeline")?;
+        let runtime = runtime(paused_clock)?;
         let resource = resource(&config);
         let health = HealthRegistry::new();
         let report = config.report();
@@ -278,4 +279,14 @@ pub(crate) fn resource(config: &PipelineConfig) -> Resource {
         .with_service_name(config.service_name.clone())
         .with_attributes(attributes)
         .build()
+}
+
+/// The pipeline's own runtime; its clock paused when the builder asked (feature `test-util`).
+fn runtime(paused_clock: bool) -> std::io::Result<PipelineRuntime> {
+    #[cfg(feature = "test-util")]
+    if paused_clock {
+        return PipelineRuntime::with_paused_clock("otlp-pipeline");
+    }
+    let _ = paused_clock;
+    PipelineRuntime::new("otlp-pipeline")
 }
