@@ -1,7 +1,8 @@
 //! Dropping the pipeline delivers what was recorded whoever else holds the providers, and
 //! flush and shutdown return by their deadline for all three signals, in plain `main`, a
-//! multi-thread and a current-thread runtime. Bounds are generous "does not hang" bounds. Two
-//! deadline cases run in paused time over an exporter in the process: `deadlines_paused.rs`.
+//! multi-thread and a current-thread runtime. Bounds are generous "does not hang" bounds. The
+//! metric export's deadline and own timeout are also tested in paused time, over an exporter in
+//! the process: `deadlines_paused.rs`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -128,6 +129,22 @@ fn deadlines_hold_for_every_signal_in_a_current_thread_runtime() {
         .build()
         .unwrap();
     app.block_on(async { deadlines_hold(&receiver) });
+}
+
+#[test]
+fn dropping_inside_a_current_thread_runtime_with_a_black_hole_is_bounded() {
+    let (_runtime, receiver) = receiver();
+    let app = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    app.block_on(async {
+        let pipeline = one_metric_into_a_black_hole(&receiver);
+        let started = Instant::now();
+        drop(pipeline);
+        let limit = OtlpPipeline::DROP_DEADLINE + Duration::from_secs(2);
+        assert!(started.elapsed() < limit, "{:?}", started.elapsed());
+    });
 }
 
 #[test]
