@@ -35,8 +35,8 @@ mod builder;
 pub mod bulkhead;
 pub mod circuit_breaker;
 mod classify;
-mod future;
 pub mod health;
+mod one_call;
 pub mod retry;
 pub mod timeout;
 

@@ -40,6 +40,7 @@
 mod backoff;
 mod config;
 mod error;
+mod future;
 mod layer;
 mod session;
 mod stats;
@@ -51,10 +52,10 @@ use otlp_core::BoxError;
 use tower::retry::budget::TpsBudget;
 use tower::Service;
 
-pub use crate::future::ResponseFuture;
 pub use backoff::Backoff;
 pub use config::{BudgetConfig, RetryConfig};
 pub use error::BudgetExhausted;
+pub use future::ResponseFuture;
 pub use layer::RetryLayer;
 pub use stats::{RetrySnapshot, RetryStats};
 
