@@ -23,6 +23,16 @@ pub struct Args {
     pub print_config: bool,
     options: HashMap<String, String>,
     flags: HashSet<String>,
+    ui: Option<SocketAddr>,
+}
+
+/// Why parsing stopped short of a result.
+#[derive(Debug, PartialEq)]
+enum Stop {
+    /// `--help` or `-h`: print the usage and exit 0.
+    Help,
+    /// A bad command line: print this and the usage, exit 2.
+    Error(String),
 }
 
 impl Args {
@@ -35,14 +45,36 @@ impl Args {
     /// [`Args::parse`], with `known_flags` (`--name` without a value, see [`Args::flag`]).
     /// `--ui ADDR` is known to every demo: it sets [`ui_address`].
     pub fn parse_with_flags(usage: &str, known_options: &[&str], known_flags: &[&str]) -> Args {
+        match Args::parse_from(std::env::args().skip(1), known_options, known_flags) {
+            Ok(args) => {
+                if let Some(addr) = args.ui {
+                    let _ = UI.set(addr);
+                }
+                args
+            }
+            Err(Stop::Help) => {
+                println!("{usage}");
+                std::process::exit(0);
+            }
+            Err(Stop::Error(message)) => {
+                eprintln!("error: {message}\n\n{usage}");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Parses `arguments` (without the program name). An option's value may not start with
+    /// `--`: `--bearer-token --verbose` is an option without a value, not the token "--verbose".
+    fn parse_from(
+        arguments: impl IntoIterator<Item = String>,
+        known_options: &[&str],
+        known_flags: &[&str],
+    ) -> Result<Args, Stop> {
         let mut args = Args::default();
-        let mut iter = std::env::args().skip(1);
+        let mut iter = arguments.into_iter();
         while let Some(arg) = iter.next() {
             match arg.as_str() {
-                "--help" | "-h" => {
-                    println!("{usage}");
-                    std::process::exit(0);
-                }
+                "--help" | "-h" => return Err(Stop::Help),
                 "--quick" => args.quick = true,
                 "--print-config" => args.print_config = true,
                 flag if flag.starts_with("--") && known_flags.contains(&&flag[2..]) => {
@@ -51,26 +83,30 @@ impl Args {
                 flag if flag.starts_with("--")
                     && (known_options.contains(&&flag[2..]) || flag == "--ui") =>
                 {
-                    let Some(value) = iter.next() else {
-                        eprintln!("error: {flag} needs a value\n\n{usage}");
-                        std::process::exit(2);
-                    };
-                    args.options.insert(flag[2..].to_owned(), value);
+                    match iter.next() {
+                        Some(value) if !value.starts_with("--") => {
+                            args.options.insert(flag[2..].to_owned(), value);
+                        }
+                        Some(next) => {
+                            return Err(Stop::Error(format!(
+                                "{flag} needs a value, but the next argument is {next:?}"
+                            )))
+                        }
+                        None => return Err(Stop::Error(format!("{flag} needs a value"))),
+                    }
                 }
-                other => {
-                    eprintln!("error: unknown argument {other:?}\n\n{usage}");
-                    std::process::exit(2);
-                }
+                other => return Err(Stop::Error(format!("unknown argument {other:?}"))),
             }
         }
         if let Some(text) = args.option("ui") {
             let Ok(addr) = text.parse::<SocketAddr>() else {
-                eprintln!("error: --ui expects an address such as 127.0.0.1:16686, not {text:?}");
-                std::process::exit(2);
+                return Err(Stop::Error(format!(
+                    "--ui expects an address such as 127.0.0.1:16686, not {text:?}"
+                )));
             };
-            let _ = UI.set(addr);
+            args.ui = Some(addr);
         }
-        args
+        Ok(args)
     }
 
     /// Whether the flag `--name` was given.
@@ -102,5 +138,58 @@ impl Args {
                 std::process::exit(2);
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &[&str]) -> Result<Args, Stop> {
+        Args::parse_from(
+            line.iter().map(|s| s.to_string()),
+            &["bearer-token", "fault"],
+            &["verbose"],
+        )
+    }
+
+    #[test]
+    fn an_option_followed_by_a_flag_has_no_value() {
+        let Err(Stop::Error(message)) = parse(&["--bearer-token", "--verbose"]) else {
+            panic!("--bearer-token --verbose was accepted");
+        };
+        assert!(
+            message.contains("--bearer-token needs a value"),
+            "{message}"
+        );
+        assert!(message.contains("--verbose"), "{message}");
+    }
+
+    #[test]
+    fn an_option_at_the_end_has_no_value() {
+        assert_eq!(
+            parse(&["--fault"]).unwrap_err(),
+            Stop::Error("--fault needs a value".into())
+        );
+    }
+
+    #[test]
+    fn options_flags_and_the_ui_address_are_read() {
+        let args = parse(&[
+            "--bearer-token",
+            "s3cret",
+            "--verbose",
+            "--ui",
+            "127.0.0.1:9",
+        ])
+        .expect("a good line");
+        assert_eq!(args.option("bearer-token"), Some("s3cret"));
+        assert!(args.flag("verbose"));
+        assert_eq!(args.ui, Some("127.0.0.1:9".parse().unwrap()));
+        assert!(
+            matches!(parse(&["--ui", "nowhere"]), Err(Stop::Error(m)) if m.contains("nowhere"))
+        );
+        assert!(matches!(parse(&["--what"]), Err(Stop::Error(m)) if m.contains("--what")));
+        assert_eq!(parse(&["-h"]).unwrap_err(), Stop::Help);
     }
 }

@@ -113,6 +113,7 @@ where
                 None
             }
         };
+        super::in_flight::note_append(in_flight.is_some());
         ResponseFuture {
             future: self.inner.call(request),
             in_flight,
