@@ -1,6 +1,7 @@
 //! The adaptive concurrency limit against simulated collectors, in paused time: a latency knee,
-//! throttling past a concurrency, a collector that slows down and recovers, jitter, requests
-//! that never come back. Deterministic: paused time on one thread and fixed seeds.
+//! throttling past a concurrency, a collector that slows down and recovers, a round trip that
+//! rises for every request alike, jitter, requests that never come back. Deterministic:
+//! paused time on one thread and fixed seeds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -253,6 +254,38 @@ async fn follows_a_collector_that_slows_down_and_recovers() {
     assert!(
         after >= 10.0,
         "limit {after:.1} after recovery: {:?}",
+        run.seconds
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_round_trip_that_rises_for_every_request_does_not_walk_the_limit_down() {
+    // No knee: the collector takes any number at once. From 13 s to 28 s every request takes
+    // 35 ms instead of 20 ms, whatever the concurrency (a slower path, a busy machine), so
+    // lowering the limit cannot bring the round trip down, it only loses throughput. (The
+    // baseline is measured again every 10 s, which would also learn the rise at 20 s: the
+    // seconds before that are the ones that show the rule.)
+    let behaviour: Behaviour = Arc::new(|elapsed, _, _| {
+        let slower = (13..28).contains(&elapsed.as_secs());
+        Answer::After(Duration::from_millis(if slower { 35 } else { 20 }))
+    });
+    let run = run(
+        AdaptiveConfig::default().with_max_limit(24),
+        48,
+        30,
+        behaviour,
+    )
+    .await;
+    let before = run.mean_limit(5, 10);
+    let slower = run.mean_limit(14, 19);
+    assert!(
+        before >= 20.0,
+        "limit {before:.1} before: {:?}",
+        run.seconds
+    );
+    assert!(
+        slower >= 0.6 * before,
+        "limit {slower:.1} while every request is slower, {before:.1} before: {:?}",
         run.seconds
     );
 }

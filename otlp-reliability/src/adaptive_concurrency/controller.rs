@@ -21,6 +21,12 @@
 //! round trip. A baseline older than `baseline_period` is measured again, by halving the limit
 //! for one window, so that a collector that became slower for good is learnt.
 //!
+//! A rise that lowering the limit does not bring down is not queueing of ours: the machine or
+//! the network became slower. When the round trip has stayed at its peak through two of its
+//! own lengths of lowering (long enough for every attempt admitted before the peak to have
+//! answered), the controller takes it as the new baseline and stops lowering, instead of
+//! walking the limit down to one until the next probe.
+//!
 //! Only answered attempts are measured: a refused connection or a throttled request comes back
 //! in microseconds and would teach the controller that the collector is fast.
 
@@ -67,6 +73,13 @@ struct Baseline {
     since: Instant,
 }
 
+/// A run of windows in which the limit went down for the round trip alone: its peak.
+#[derive(Debug, Clone, Copy)]
+struct Lowering {
+    since: Instant,
+    rtt: f64,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started: Instant,
@@ -100,6 +113,8 @@ pub(crate) struct Controller {
     probing: Option<usize>,
     /// Still in slow start: increases double the limit.
     slow_start: bool,
+    /// Lowering for a risen round trip: since its highest window, and that window's round trip.
+    lowering: Option<Lowering>,
     window: Window,
     increases: u64,
     decreases: u64,
@@ -116,6 +131,7 @@ impl Controller {
             baseline: None,
             probing: None,
             slow_start: true,
+            lowering: None,
             window: Window::new(now),
             increases: 0,
             decreases: 0,
@@ -257,14 +273,54 @@ impl Controller {
             }
             _ => false,
         };
-        if self.window.back_pressure || rising || queued {
+        if self.window.back_pressure {
+            self.lowering = None;
             self.decrease();
+        } else if let (true, Some(current)) = (rising || queued, current) {
+            if self.lowering_did_not_help(now, current) {
+                // Not our queueing: the collector or the path is slower for every request.
+                self.baseline = Some(Baseline {
+                    rtt: current,
+                    since: now,
+                });
+                self.past = Some(Smoothed {
+                    mean: current,
+                    deviation: self.past.map_or(0.0, |p| p.deviation),
+                });
+                self.lowering = None;
+            } else {
+                // The clock starts again at each new peak: a round trip still climbing
+                // answers attempts admitted before the lowering began.
+                match self.lowering {
+                    Some(peak) if current <= peak.rtt => {}
+                    _ => {
+                        self.lowering = Some(Lowering {
+                            since: now,
+                            rtt: current,
+                        })
+                    }
+                }
+                self.decrease();
+            }
         } else if self.window.reached_limit && steady && self.limit < self.config.max_limit {
             let step = if self.slow_start { self.limit } else { 1 };
             self.limit = (self.limit + step).min(self.config.max_limit);
             self.increases += 1;
         }
+        if !(rising || queued) {
+            self.lowering = None;
+        }
         self.roll(now, current);
+    }
+
+    /// Whether the limit has been lowered for a risen round trip for two of that round trip's
+    /// lengths since its peak, and the round trip is still not clearly below the peak.
+    fn lowering_did_not_help(&self, now: Instant, current: f64) -> bool {
+        let Some(lowering) = self.lowering else {
+            return false;
+        };
+        let waited = now.saturating_duration_since(lowering.since).as_secs_f64();
+        waited >= 2.0 * lowering.rtt && current >= lowering.rtt * (1.0 - MIN_RISE)
     }
 
     fn decrease(&mut self) {
