@@ -10,8 +10,11 @@
 //! bytes and CPU per span with none, gzip and zstd (`compression.rs`); (6) the disk spool's
 //! cost per request (`spool_cost.rs`); (7) the share delivered at a fixed offered rate into a
 //! collector answering after 0-50 ms or decoding each request (`latency.rs`; `--latency` runs
-//! only that row, `OTLP_BENCH_LATENCY_RATE` sets the rate, default 200,000 spans/s). The sides
-//! live in `side.rs`, the table in `table.rs`; `--scaling` is `scaling.rs`.
+//! only that row, `OTLP_BENCH_LATENCY_RATE` sets the rate, default 200,000 spans/s); (8) the
+//! share delivered and CPU per span over HTTP/protobuf and over gRPC with gzip, into the
+//! counting and the decoding collector (`transports.rs`; `--transports` runs only that row,
+//! `OTLP_BENCH_TRANSPORT_RATE` sets the rate). The sides live in `side.rs`, the table in
+//! `table.rs`; `--scaling` is `scaling.rs`.
 //!
 //! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `encode`
 //! (row 1), `end` (row 3), `ours` or `reference` (row 2's as-fast-as-it-can run for one side;
@@ -43,6 +46,8 @@ mod spool_cost;
 mod table;
 #[path = "compare/throughput.rs"]
 mod throughput;
+#[path = "compare/transports.rs"]
+mod transports;
 
 use std::time::Duration;
 
@@ -123,6 +128,10 @@ fn main() {
         print_rows(latency_rows(&runtime, quick));
         return;
     }
+    if flag("--transports") {
+        print_rows(transports::rows(&runtime, quick));
+        return;
+    }
 
     let outages = outage::measure(quick);
     let mut rows = Vec::new();
@@ -133,5 +142,6 @@ fn main() {
     rows.extend(compression::rows(quick));
     rows.extend(spool_cost::rows(quick));
     rows.extend(latency_rows(&runtime, quick));
+    rows.extend(transports::rows(&runtime, quick));
     print_rows(rows);
 }
