@@ -129,24 +129,21 @@ impl SignalSender {
             })
             .await
             .map_err(|e| {
+                // A panic in the stack (a user's layer, a credential hook): what its requests
+                // did not settle is counted as failed, as the batch worker counts it.
+                let rest = self.fail_rest(before, items, Cause::Panicked);
+                tracing::error!(items = rest, "{what} export task panicked; items dropped");
                 OTelSdkError::InternalFailure(format!("{what} export task failed: {e}"))
             })?;
         let Some(outcome) = outcome else {
             // Cut off: what the requests already settled is counted; the rest is counted
             // under the cause of the last failed attempt (the retries were still going), or as
             // timed out when no attempt failed.
-            let counted = self.counters.settled_items().saturating_sub(before);
-            let rest = (items as u64).saturating_sub(counted);
             let (errors, prefix) = &self.endpoint_errors;
             let cause = errors
                 .last_cause_since(prefix, started)
                 .unwrap_or(Cause::Timeout);
-            self.counters
-                .items_failed
-                .fetch_add(rest, Ordering::Relaxed);
-            self.counters
-                .failed_by_cause
-                .add(cause, usize::try_from(rest).unwrap_or(usize::MAX));
+            let rest = self.fail_rest(before, items, cause);
             let timeout = timeout.unwrap_or_default();
             tracing::warn!(
                 items = rest,
@@ -163,5 +160,19 @@ impl SignalSender {
             )));
         }
         Ok(())
+    }
+
+    /// Counts as failed, under `cause`, the items of an export of `items` that its requests
+    /// did not settle (the counters had settled `before` when it began); returns how many.
+    fn fail_rest(&self, before: u64, items: usize, cause: Cause) -> u64 {
+        let counted = self.counters.settled_items().saturating_sub(before);
+        let rest = (items as u64).saturating_sub(counted);
+        self.counters
+            .items_failed
+            .fetch_add(rest, Ordering::Relaxed);
+        self.counters
+            .failed_by_cause
+            .add(cause, usize::try_from(rest).unwrap_or(usize::MAX));
+        rest
     }
 }

@@ -112,7 +112,7 @@ impl ProxyConfig {
     }
 
     /// Hosts reached directly: `example.com` (and its subdomains; `.example.com` the same),
-    /// an IP address, or `*` for all. A `:port` suffix is ignored.
+    /// an IP address, or `*` for all. A `:port` suffix is ignored (`[fd00::7]:4318` too).
     pub fn with_no_proxy(mut self, hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.no_proxy = hosts
             .into_iter()
@@ -178,7 +178,10 @@ fn no_proxy_matches(entry: &str, host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     // `host:port` and `[v6]:port`: the port is not compared.
     let entry = match entry.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => {
+        Some((name, port))
+            if port.chars().all(|c| c.is_ascii_digit())
+                && (!name.contains(':') || (name.starts_with('[') && name.ends_with(']'))) =>
+        {
             name
         }
         _ => entry,

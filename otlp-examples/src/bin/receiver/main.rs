@@ -138,7 +138,7 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(tls) = tls {
         config = config.with_tls(tls);
     }
-    if let Some(token) = args.option("bearer-token") {
+    if let Some(token) = options::bearer_token(args)? {
         config = config.with_bearer_token(token);
     }
     let receiver = Receiver::start(config)

@@ -26,8 +26,7 @@ impl FaultOption {
             Some(text) => Some(
                 text.parse::<f64>()
                     .ok()
-                    .filter(|s| s.is_finite() && *s >= 0.0)
-                    .map(Duration::from_secs_f64)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
                     .ok_or_else(|| {
                         format!("--retry-after expects seconds such as 1 or 0.5, not {text:?}")
                     })?,
@@ -92,8 +91,26 @@ impl FaultOption {
     }
 }
 
+/// A PEM file's bytes; a file without a PEM block is refused here, naming the flag and the
+/// file, rather than by the TLS setup without either.
 fn read(flag: &str, path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("--{flag}: cannot read {path:?}: {e}"))
+    let bytes = std::fs::read(path).map_err(|e| format!("--{flag}: cannot read {path:?}: {e}"))?;
+    if !String::from_utf8_lossy(&bytes).contains("-----BEGIN ") {
+        return Err(format!(
+            "--{flag}: {path:?} is not a PEM file (no \"-----BEGIN\" line)"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `--bearer-token TOKEN`: the token clients must send; an empty one is refused.
+pub fn bearer_token(args: &Args) -> Result<Option<&str>, String> {
+    match args.option("bearer-token") {
+        Some(token) if token.trim().is_empty() => {
+            Err(format!("--bearer-token expects a token, not {token:?}"))
+        }
+        token => Ok(token),
+    }
 }
 
 /// TLS from `--tls-cert`, `--tls-key` and `--client-ca` (PEM files).
