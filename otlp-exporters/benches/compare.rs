@@ -10,7 +10,8 @@
 //! bytes and CPU per span with none, gzip and zstd (`compression.rs`); (6) the disk spool's
 //! cost per request (`spool_cost.rs`); (7) the share delivered at a fixed offered rate into a
 //! collector answering after 0-50 ms or decoding each request (`latency.rs`; `--latency` runs
-//! only that row, `OTLP_BENCH_LATENCY_RATE` sets the rate, default 200,000 spans/s). The sides
+//! only that row, `OTLP_BENCH_LATENCY_RATE` sets the rate, default 200,000 spans/s); (8) the
+//! same into the real OpenTelemetry Collector (`collector.rs`, `--collector` alone). The sides
 //! live in `side.rs`, the table in `table.rs`; `--scaling` is `scaling.rs`.
 //!
 //! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `encode`
@@ -21,6 +22,10 @@
 
 mod common;
 
+#[path = "compare/collector.rs"]
+mod collector;
+#[path = "compare/collector_process.rs"]
+mod collector_process;
 #[path = "compare/compression.rs"]
 mod compression;
 #[path = "compare/encode_cost.rs"]
@@ -114,6 +119,9 @@ fn main() {
             println!("reference {reference}: made {made}, lost {lost} at {rate}/s");
         }
         return;
+    }
+    if flag("--collector") {
+        return collector::main(&runtime, quick);
     }
     if flag("--scaling") {
         scaling::scaling(&runtime, quick);
