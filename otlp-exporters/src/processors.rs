@@ -16,7 +16,9 @@ use crate::config::{PipelineConfig, ProcessEnv};
 use crate::pipeline::BuildError;
 use crate::sinks::{LogExporter, SignalSender, Sink, SpanExporter};
 
-/// The batch processor over a signal's sender, its worker on `runtime`.
+/// The batch processor over a signal's sender, its worker on `runtime`, keeping as many
+/// exports in flight as the sender's endpoints' concurrency limits add up to (the batch
+/// settings' `max_concurrent_exports` does not apply).
 pub(crate) fn batch_processor<T>(
     sender: &SignalSender,
     batch: BatchConfig,
@@ -27,7 +29,12 @@ where
     Sink<SignalSender>: Service<Batch<T>, Response = ExportOutcome, Error = BoxError>,
     <Sink<SignalSender> as Service<Batch<T>>>::Future: Send,
 {
-    BatchProcessor::new(batch, Sink(sender.clone()), runtime)
+    BatchProcessor::with_export_limit(
+        batch,
+        Sink(sender.clone()),
+        runtime,
+        sender.export_limit.clone(),
+    )
 }
 
 /// The batch settings of the environment (`OTEL_BSP_*`, `OTEL_BLRP_*`, or the file

@@ -162,7 +162,8 @@ where
     R: Clone + Send + Sync + 'static,
 {
     let limit = AdaptiveConcurrencyLayer::new(config.concurrency, OtlpClassify)?;
-    limits.add(name.clone(), limit.clone());
+    // Counted in the signal's export limit while the endpoint's service lives.
+    let registration = limits.add(name.clone(), limit.clone());
     let breaker = config
         .circuit_breaker
         .clone()
@@ -177,6 +178,7 @@ where
         .layer(limit)
         .attempt_timeout(timeout)
         .service(bottom);
+    let service = registration.held_by(service);
     Ok((errors.wrap(name, BoxCloneSyncService::new(service)), handle))
 }
 

@@ -1,9 +1,10 @@
 //! Several collectors: three receivers on loopback behind a balancer, resolvers that change
-// tidy: long-file the balancing behaviours share one set of receivers, factory and resolvers
-//! their answer, and a Consul-compatible server with blocking queries.
+//! their answer, and a Consul-compatible server with blocking queries (what the tests share is
+//! in `balancing_support/`).
 
 #![allow(clippy::unwrap_used)]
 
+mod balancing_support;
 mod support;
 
 use std::net::SocketAddr;
@@ -11,121 +12,19 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use otlp_core::proto::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_core::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use otlp_core::Telemetry;
-use otlp_core::{Encoding, ExportRequest, Signal};
-use otlp_reliability::circuit_breaker::{BreakerConfig, CircuitBreakerLayer, CircuitState};
-use otlp_reliability::OtlpClassify;
 use otlp_transport::balance::{
-    trace_key, BalanceStrategy, Balancer, BalancerConfig, ConsulResolver, DnsResolver,
-    EndpointFactory, EndpointParts, Lookup, Resolver, StaticResolver,
+    BalanceStrategy, Balancer, ConsulResolver, DnsResolver, EndpointFactory, EndpointParts,
+    Resolver, StaticResolver,
 };
-use otlp_transport::grpc::{GrpcConfig, GrpcTransport};
 use otlp_transport::receiver::{Receiver, ReceiverConfig};
-use parking_lot::Mutex;
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, ServiceExt};
+use tower::ServiceExt;
 
-/// Each endpoint: a gRPC transport behind a breaker that opens after 2 failures for 300 ms.
-fn factory() -> EndpointFactory {
-    Arc::new(|url: &str| {
-        let transport =
-            GrpcTransport::new(GrpcConfig::new(url).with_timeout(Duration::from_secs(2)))?;
-        let breaker = CircuitBreakerLayer::new(
-            url,
-            BreakerConfig::default()
-                .with_consecutive_failures(2)
-                .with_open_duration(
-                    Duration::from_millis(300),
-                    1.0,
-                    Duration::from_millis(300),
-                    0.0,
-                ),
-            OtlpClassify,
-        )?;
-        let handle = breaker.handle();
-        Ok(EndpointParts {
-            service: BoxCloneSyncService::new(breaker.layer(transport.clone())),
-            probe: BoxCloneSyncService::new(transport),
-            circuit_open: Some(Arc::new(move || handle.state() == CircuitState::Open)),
-        })
-    })
-}
-
-fn config(strategy: BalanceStrategy) -> BalancerConfig {
-    BalancerConfig {
-        strategy,
-        probe_interval: Duration::from_millis(200),
-        probe_timeout: Duration::from_millis(500),
-        ..BalancerConfig::default()
-    }
-}
-
-async fn receivers(n: usize) -> Vec<Receiver> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(Receiver::start(ReceiverConfig::default()).await.unwrap());
-    }
-    out
-}
-
-/// One request carrying `spans` spans of the trace `trace`.
-fn trace_request(trace: u8, spans: usize) -> ExportRequest {
-    let message = ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans: (0..spans)
-                    .map(|i| Span {
-                        trace_id: vec![trace; 16],
-                        span_id: (i as u64 + 1).to_be_bytes().to_vec(),
-                        name: format!("span {i}"),
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
-    let options = otlp_core::encode::EncodeOptions::default();
-    let request = otlp_core::encode::encode_message(message, &options)
-        .unwrap()
-        .requests
-        .remove(0);
-    request.with_routing_key(trace_key(&[trace; 16]))
-}
-
-/// `n` receivers behind a balancer over a static list of their gRPC endpoints.
-async fn balanced(n: usize, strategy: BalanceStrategy) -> (Vec<Receiver>, Balancer) {
-    let receivers = receivers(n).await;
-    let urls: Vec<String> = receivers.iter().map(Receiver::grpc_endpoint).collect();
-    let balancer = Balancer::start(
-        config(strategy),
-        Arc::new(StaticResolver::new(urls)),
-        factory(),
-    )
-    .await;
-    (receivers, balancer)
-}
-
-/// A request of one span, without a routing key.
-fn one_span() -> ExportRequest {
-    support::request(&support::payload(Signal::Traces, 1), Encoding::Protobuf)
-}
-
-/// Polls `condition` until it holds, for at most 10 s (a "does not hang" bound): the tests
-/// wait for what they observe, never for a fixed time.
-async fn wait_until(condition: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !condition() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-fn spans_of(receiver: &Receiver) -> usize {
-    receiver.counts().spans
-}
+use balancing_support::{
+    balanced, config, consul, factory, one_span, receivers, spans_of, trace_request, wait_until,
+    ScriptedLookup,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_robin_spreads_within_ten_percent() {
@@ -235,21 +134,6 @@ async fn losing_a_collector_loses_nothing_and_it_returns_after_a_restart() {
     assert_eq!(available, 3);
 }
 
-/// A lookup whose answer the test changes.
-#[derive(Clone, Default)]
-struct ScriptedLookup(Arc<Mutex<Vec<SocketAddr>>>);
-
-impl Lookup for ScriptedLookup {
-    fn lookup(
-        &self,
-        _host: &str,
-        _port: u16,
-    ) -> futures_util::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
-        let answer = self.0.lock().clone();
-        Box::pin(async move { Ok(answer) })
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_re_resolution_follows_a_changed_answer() {
     let receivers = receivers(2).await;
@@ -289,90 +173,6 @@ async fn the_system_resolver_finds_localhost() {
         "{:?}",
         resolution.endpoints
     );
-}
-
-/// A server that answers like Consul's health API, blocking queries included.
-mod consul {
-    use std::collections::HashMap;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use axum::extract::{Path, Query, State};
-    use axum::response::IntoResponse;
-    use axum::routing::get;
-    use axum::Router;
-    use parking_lot::Mutex;
-    use tokio::sync::Notify;
-
-    /// The index and the registered instances (address, port).
-    type Registry = (u64, Vec<(String, u16)>);
-
-    #[derive(Clone, Default)]
-    pub struct Consul {
-        pub state: Arc<Mutex<Registry>>,
-        pub changed: Arc<Notify>,
-        /// Blocking queries the server is holding now.
-        pub held: Arc<AtomicUsize>,
-    }
-
-    impl Consul {
-        pub fn set(&self, instances: Vec<(String, u16)>) {
-            let mut state = self.state.lock();
-            state.0 += 1;
-            state.1 = instances;
-            self.changed.notify_waiters();
-        }
-    }
-
-    async fn health(
-        State(consul): State<Consul>,
-        Path(service): Path<String>,
-        Query(query): Query<HashMap<String, String>>,
-    ) -> impl IntoResponse {
-        assert_eq!(service, "otel-collector");
-        assert!(
-            query.contains_key("passing"),
-            "only passing instances are asked for"
-        );
-        let index: Option<u64> = query.get("index").and_then(|i| i.parse().ok());
-        let wait = query
-            .get("wait")
-            .and_then(|w| w.trim_end_matches('s').parse().ok())
-            .map(Duration::from_secs)
-            .unwrap_or(Duration::from_secs(300));
-        if index.is_some_and(|i| i == consul.state.lock().0) {
-            // Registered before the count is raised, so a change right after is not missed.
-            let changed = consul.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            consul.held.fetch_add(1, Ordering::SeqCst);
-            let _ = tokio::time::timeout(wait, changed).await;
-            consul.held.fetch_sub(1, Ordering::SeqCst);
-        }
-        let (index, instances) = consul.state.lock().clone();
-        let body: Vec<serde_json::Value> = instances
-            .iter()
-            .map(|(address, port)| {
-                serde_json::json!({
-                    "Node": {"Node": "node-1", "Address": "127.0.0.1"},
-                    "Service": {"ID": format!("otel-{port}"), "Service": "otel-collector", "Address": address, "Port": port},
-                    "Checks": [{"Status": "passing"}]
-                })
-            })
-            .collect();
-        ([("X-Consul-Index", index.to_string())], axum::Json(body))
-    }
-
-    pub async fn start(consul: Consul) -> String {
-        let router = Router::new()
-            .route("/v1/health/service/{service}", get(health))
-            .with_state(consul);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        url
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

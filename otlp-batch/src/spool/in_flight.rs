@@ -2,8 +2,10 @@
 //! when the collector accepted it (or refused it for good), released for a replay when the
 //! failure may pass, and released too when the send is dropped unanswered (cancelled, timed
 //! out by a caller, or unwound by a panic), so that no record stays "in flight" for the life of
-//! the process.
+//! the process. [`noting_append`] tells the caller of a stack with the spool layer in it
+//! whether its request was appended, for counting a send that is dropped unanswered.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use otlp_core::{BoxError, ExportOutcome};
@@ -74,4 +76,26 @@ impl Drop for InFlight {
             self.spool.release(id);
         }
     }
+}
+
+thread_local! {
+    /// Whether the spool layer last called on this thread appended its request.
+    static APPENDED: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Runs `call` (a `Service::call` on a stack with a [`SpoolLayer`](super::SpoolLayer) in it)
+/// and says whether the layer appended the request: `Some(true)` it did, `Some(false)` the
+/// spool could not take it (a full disk, an I/O error: it is sent without the spool), `None`
+/// no spool layer was called. The layer appends inside `call`, before the future exists, so a
+/// caller whose future is later dropped unanswered knows whether the request waits in the
+/// spool for a replay or is lost.
+pub fn noting_append<R>(call: impl FnOnce() -> R) -> (R, Option<bool>) {
+    let outer = APPENDED.with(|appended| appended.replace(None));
+    let result = call();
+    (result, APPENDED.with(|appended| appended.replace(outer)))
+}
+
+/// Records, for [`noting_append`], whether the layer appended the request it was called with.
+pub(super) fn note_append(appended: bool) {
+    APPENDED.with(|cell| cell.set(Some(appended)));
 }

@@ -112,6 +112,7 @@ where
                 None
             }
         };
+        super::in_flight::note_append(in_flight.is_some());
         let future = self.inner.call(request);
         Box::pin(async move {
             let result = future.await;

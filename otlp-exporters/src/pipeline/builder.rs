@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::{Instrument, Stream};
+use otlp_batch::spool::storage::Storage;
 use otlp_batch::BatchConfig;
 use otlp_core::{InvalidSetting, Signal};
 use otlp_reliability::circuit_breaker::BreakerConfig;
@@ -32,6 +33,7 @@ pub struct PipelineBuilder {
     self_metrics: bool,
     views: Vec<View>,
     resolver: Option<Arc<dyn Resolver>>,
+    spool_storage: Option<Arc<dyn Storage>>,
     health_token: Option<Secret>,
     plaintext_credentials: PlaintextCredentials,
 }
@@ -44,6 +46,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("self_metrics", &self.self_metrics)
             .field("views", &self.views.len())
             .field("resolver", &self.resolver.is_some())
+            .field("spool_storage", &self.spool_storage)
             .field("health_token", &self.health_token)
             .field("plaintext_credentials", &self.plaintext_credentials)
             .finish()
@@ -70,6 +73,13 @@ impl PipelineBuilder {
     /// crashes; replayed on start and while running).
     pub fn with_spool(mut self, spool: otlp_batch::spool::SpoolConfig) -> Self {
         self.config.spool = Some(spool);
+        self
+    }
+
+    /// The file layer the spool writes through (default: the operating system's files), for
+    /// a spool on storage of your own or, in tests, one that injects a disk's faults.
+    pub fn with_spool_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.spool_storage = Some(storage);
         self
     }
 
@@ -358,6 +368,7 @@ impl PipelineBuilder {
             self.custom,
             self.views,
             self.resolver,
+            self.spool_storage,
             self.health_token,
         )?;
         pipeline.security_warnings = security_warnings;

@@ -9,9 +9,9 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
+use otlp_batch::spool::storage::{OsStorage, Storage};
 use otlp_batch::spool::{Spool, SpoolLayer};
-use otlp_batch::{BatchProcessor, PipelineRuntime};
-use otlp_core::Signal;
+use otlp_batch::PipelineRuntime;
 use otlp_reliability::health::HealthRegistry;
 use otlp_transport::balance::Resolver;
 use tower::util::BoxCloneSyncService;
@@ -20,8 +20,8 @@ use tower::Layer as _;
 use super::{health, providers, BuildError, Exporting, OtlpPipeline, PerSignal};
 use crate::config::{ConfigReport, ExporterKind, PipelineConfig, Secret};
 use crate::custom::{ConsoleExporter, CustomExporter};
+use crate::processors::batch_processor;
 use crate::replay::{ReplayRoute, SpoolReplay};
-use crate::sinks::Sink;
 use crate::sinks::{ExportCounters, MetricDeadline, MetricExporter, Route, SignalSender};
 use crate::stack::{self, Breakers, SharedLayers};
 use crate::views::View;
@@ -43,13 +43,17 @@ impl Wiring {
         config: &PipelineConfig,
         custom: Option<&Arc<dyn CustomExporter>>,
         resolver: Option<Arc<dyn Resolver>>,
+        spool_storage: Option<Arc<dyn Storage>>,
         health: &HealthRegistry,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Self, BuildError> {
         let shared = SharedLayers::new(config)?;
         let breakers = Breakers::new(health.clone());
         let spool = match (&config.spool, custom) {
-            (Some(spool_config), None) => Some(Arc::new(Spool::open(spool_config.clone())?)),
+            (Some(spool_config), None) => {
+                let storage = spool_storage.unwrap_or_else(|| Arc::new(OsStorage));
+                Some(Arc::new(Spool::open_with(spool_config.clone(), storage)?))
+            }
             _ => None,
         };
         let console: Arc<dyn CustomExporter> = Arc::new(ConsoleExporter::stdout());
@@ -78,7 +82,7 @@ impl Wiring {
                 counters,
                 affinity: stack.affinity,
                 endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
-                spooled: spool_for.is_some(),
+                export_limit: shared.limits.export_limit(signal),
             };
             Ok((sender, replay))
         })?;
@@ -100,6 +104,7 @@ impl OtlpPipeline {
         custom: Option<Arc<dyn CustomExporter>>,
         views: Vec<View>,
         resolver: Option<Arc<dyn Resolver>>,
+        spool_storage: Option<Arc<dyn Storage>>,
         health_token: Option<Secret>,
     ) -> Result<Self, BuildError> {
         let config = stack::retry_within_export_timeouts(config);
@@ -116,22 +121,15 @@ impl OtlpPipeline {
             &config,
             custom.as_ref(),
             resolver,
+            spool_storage,
             &health,
             runtime.handle(),
         )?;
         let senders = &wiring.senders;
-        let span_processor = BatchProcessor::with_export_limit(
-            config.span_batch.clone(),
-            Sink(senders.traces.clone()),
-            runtime.handle(),
-            wiring.shared.limits.export_limit(Signal::Traces),
-        )?;
-        let log_processor = BatchProcessor::with_export_limit(
-            config.log_batch.clone(),
-            Sink(senders.logs.clone()),
-            runtime.handle(),
-            wiring.shared.limits.export_limit(Signal::Logs),
-        )?;
+        let span_processor =
+            batch_processor(&senders.traces, config.span_batch.clone(), runtime.handle())?;
+        let log_processor =
+            batch_processor(&senders.logs, config.log_batch.clone(), runtime.handle())?;
         let metric_deadline = MetricDeadline::default();
         let metric_exporter = MetricExporter {
             sender: senders.metrics.clone(),

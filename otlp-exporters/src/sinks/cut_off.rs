@@ -1,9 +1,12 @@
 //! A spooled request cut off by its batch's export timeout: the spool replays it, so its items
-//! count as spooled, once, and never also as failed.
+//! count as spooled, once, and never also as failed. A request the spool could not take (its
+//! append failed: a full disk, an I/O error) is not replayed: cut off, its items count as
+//! failed (timed out), like those of a pipeline without a spool.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use otlp_batch::spool::in_flight::noting_append;
 use otlp_batch::Progress;
 use otlp_core::{BoxError, ExportOutcome, ExportRequest};
 use tower::util::BoxCloneSyncService;
@@ -13,9 +16,10 @@ use super::{ExportCounters, SignalSender};
 
 impl SignalSender {
     /// Sends one request. With a spool, its layer is part of `service` and appends the
-    /// request when called (see otlp_batch::spool); should the export be dropped after that
-    /// (its batch timed out), the request waits in the spool for a replay, and its items are
-    /// counted as spooled here.
+    /// request when called (see otlp_batch::spool); should the export be dropped after the
+    /// append succeeded (its batch timed out), the request waits in the spool for a replay,
+    /// and its items are counted as spooled here. Dropped after a failed append, nothing is
+    /// counted here: the batch worker counts the items as failed.
     pub(super) async fn send_one(
         &self,
         mut service: BoxCloneSyncService<ExportRequest, ExportOutcome, BoxError>,
@@ -23,8 +27,9 @@ impl SignalSender {
         progress: &Progress,
     ) -> Result<ExportOutcome, BoxError> {
         let items = request.items;
-        let future = service.ready().await?.call(request);
-        let cut_off = self.spooled.then(|| SpooledIfCutOff {
+        let ready = service.ready().await?;
+        let (future, appended) = noting_append(|| ready.call(request));
+        let cut_off = (appended == Some(true)).then(|| SpooledIfCutOff {
             progress: progress.clone(),
             counters: Arc::clone(&self.counters),
             items,

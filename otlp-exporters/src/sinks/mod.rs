@@ -12,7 +12,7 @@ mod send;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use otlp_batch::{Cause, CauseCounters};
+use otlp_batch::{Cause, CauseCounters, ExportLimit};
 use otlp_core::encode::EncodeOptions;
 use otlp_core::{BoxError, ExportOutcome, ExportRequest, Telemetry};
 use otlp_reliability::retry::BudgetExhausted;
@@ -106,6 +106,7 @@ pub(crate) struct SignalSender {
     pub(crate) affinity: Option<Balancer>,
     /// Every endpoint's last error, and `<signal>:`, the prefix of this signal's endpoints.
     pub(crate) endpoint_errors: (EndpointErrors, String),
-    /// Whether the route goes through the disk spool's layer.
-    pub(crate) spooled: bool,
+    /// How many batches the route takes at once: the sum of its endpoints' concurrency
+    /// limits, read by a batch processor's worker each time it could start an export.
+    pub(crate) export_limit: ExportLimit,
 }

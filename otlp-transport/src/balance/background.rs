@@ -97,6 +97,8 @@ pub(super) async fn probe<Req: Balanced, Resp: Send + 'static>(shared: Weak<Shar
             }
         });
         futures_util::future::join_all(probes).await;
+        // An endpoint dropped from the set meanwhile is released now, not after the pause.
+        drop(set);
         tokio::time::sleep(interval).await;
     }
 }

@@ -1,54 +1,25 @@
 //! What the viewer keeps of the telemetry the receiver got: traces, log records and metric
-// tidy: long-file the store and its eviction share one lock and one set of books
-//! points, each bounded by a retention limit, the oldest evicted first and counted.
+//! points, each bounded by a retention limit, the oldest evicted first and counted. The store
+//! and its queries are here; what it holds is in `contents.rs`, its limits and eviction in
+//! `retention.rs`; all of it sits behind one lock.
+
+mod contents;
+mod retention;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use otlp_core::proto::metrics::v1::metric::Data;
 use otlp_core::Telemetry;
 use otlp_transport::receiver::OnReceive;
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use super::rows::{attributes, service_of, HistogramPoint, LogRow, MetricPoint, SpanRow};
+use super::rows::{attributes, service_of, LogRow, SpanRow};
 pub use super::trace::{critical_path, TraceSummary};
-
-/// How much the viewer keeps. Past a limit the oldest is evicted first: whole traces (by when
-/// their first span arrived), log records, metric points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Retention {
-    /// Spans kept, over all traces. Default 100,000.
-    pub max_spans: usize,
-    /// Log records kept. Default 50,000.
-    pub max_log_records: usize,
-    /// Metric points kept, over all series. Default 100,000.
-    pub max_points: usize,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            max_spans: 100_000,
-            max_log_records: 50_000,
-            max_points: 100_000,
-        }
-    }
-}
-
-/// What retention has evicted since start.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Evicted {
-    /// Whole traces evicted.
-    pub traces: u64,
-    /// Spans in them.
-    pub spans: u64,
-    /// Log records evicted.
-    pub log_records: u64,
-    /// Metric points evicted.
-    pub points: u64,
-}
+pub(crate) use contents::Trace;
+pub use contents::{MetricEntry, Series};
+pub use retention::{Evicted, Retention};
 
 /// Totals of what the store holds now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,38 +40,6 @@ pub struct StoreStats {
     pub evicted: Evicted,
     /// The limits.
     pub retention: Retention,
-}
-
-/// One trace: its spans in arrival order.
-#[derive(Debug, Default)]
-pub(crate) struct Trace {
-    pub(crate) spans: Vec<SpanRow>,
-}
-
-/// One series of a metric: its attributes and its points, oldest first.
-#[derive(Debug, Clone, Serialize)]
-pub struct Series {
-    /// The series' attributes.
-    pub attributes: Vec<super::rows::Attribute>,
-    /// The points, oldest first.
-    pub points: VecDeque<MetricPoint>,
-}
-
-/// One metric: what it is and its series by attributes.
-#[derive(Debug, Clone, Serialize)]
-pub struct MetricEntry {
-    /// The metric's name.
-    pub name: String,
-    /// `sum`, `gauge`, `histogram`, `exponential_histogram` or `summary`.
-    pub kind: &'static str,
-    /// The unit, as sent.
-    pub unit: String,
-    /// The description, as sent.
-    pub description: String,
-    /// The service that sent it (the first one seen).
-    pub service: String,
-    /// Series by attributes.
-    pub series: BTreeMap<String, Series>,
 }
 
 #[derive(Debug, Default)]
@@ -307,140 +246,5 @@ impl Store {
     /// One metric with its series and points.
     pub fn metric(&self, name: &str) -> Option<MetricEntry> {
         self.inner.lock().metrics.get(name).cloned()
-    }
-}
-
-impl Inner {
-    fn add_span(&mut self, row: SpanRow) {
-        let trace = match self.traces.get_mut(&row.trace_id) {
-            Some(trace) => trace,
-            None => {
-                self.trace_order.push_back(row.trace_id.clone());
-                self.traces.entry(row.trace_id.clone()).or_default()
-            }
-        };
-        trace.spans.push(row);
-        self.spans += 1;
-    }
-
-    fn evict_spans(&mut self, max_spans: usize) {
-        while self.spans > max_spans {
-            let Some(oldest) = self.trace_order.pop_front() else {
-                break;
-            };
-            if let Some(trace) = self.traces.remove(&oldest) {
-                self.spans -= trace.spans.len();
-                self.evicted.traces += 1;
-                self.evicted.spans += trace.spans.len() as u64;
-            }
-        }
-    }
-
-    fn add_metric(&mut self, metric: &otlp_core::proto::metrics::v1::Metric, service: &str) {
-        let kind = match &metric.data {
-            Some(Data::Sum(_)) => "sum",
-            Some(Data::Gauge(_)) => "gauge",
-            Some(Data::Histogram(_)) => "histogram",
-            Some(Data::ExponentialHistogram(_)) => "exponential_histogram",
-            Some(Data::Summary(_)) => "summary",
-            None => return,
-        };
-        let entry = self
-            .metrics
-            .entry(metric.name.clone())
-            .or_insert_with(|| MetricEntry {
-                name: metric.name.clone(),
-                kind,
-                unit: metric.unit.clone(),
-                description: metric.description.clone(),
-                service: service.to_owned(),
-                series: BTreeMap::new(),
-            });
-        let mut added = Vec::new();
-        let mut push = |attrs: &[otlp_core::proto::common::v1::KeyValue], point: MetricPoint| {
-            let attributes = attributes(attrs);
-            let key = attributes
-                .iter()
-                .map(|a| format!("{}={}", a.key, a.value))
-                .collect::<Vec<_>>()
-                .join(",");
-            let series = entry.series.entry(key.clone()).or_insert_with(|| Series {
-                attributes,
-                points: VecDeque::new(),
-            });
-            series.points.push_back(point);
-            added.push(key);
-        };
-        match &metric.data {
-            Some(Data::Sum(sum)) => {
-                for p in &sum.data_points {
-                    push(&p.attributes, MetricPoint::number(p));
-                }
-            }
-            Some(Data::Gauge(gauge)) => {
-                for p in &gauge.data_points {
-                    push(&p.attributes, MetricPoint::number(p));
-                }
-            }
-            Some(Data::Histogram(histogram)) => {
-                for p in &histogram.data_points {
-                    push(
-                        &p.attributes,
-                        MetricPoint::Histogram(HistogramPoint::new(p)),
-                    );
-                }
-            }
-            Some(Data::ExponentialHistogram(histogram)) => {
-                for p in &histogram.data_points {
-                    push(
-                        &p.attributes,
-                        MetricPoint::Summary {
-                            time_unix_nano: p.time_unix_nano,
-                            count: p.count,
-                            sum: p.sum.unwrap_or(0.0),
-                        },
-                    );
-                }
-            }
-            Some(Data::Summary(summary)) => {
-                for p in &summary.data_points {
-                    push(
-                        &p.attributes,
-                        MetricPoint::Summary {
-                            time_unix_nano: p.time_unix_nano,
-                            count: p.count,
-                            sum: p.sum,
-                        },
-                    );
-                }
-            }
-            None => {}
-        }
-        self.points += added.len();
-        let name = metric.name.clone();
-        self.point_order
-            .extend(added.into_iter().map(|key| (name.clone(), key)));
-    }
-
-    fn evict_points(&mut self, max_points: usize) {
-        while self.points > max_points {
-            let Some((name, key)) = self.point_order.pop_front() else {
-                break;
-            };
-            self.points -= 1;
-            self.evicted.points += 1;
-            let Some(metric) = self.metrics.get_mut(&name) else {
-                continue;
-            };
-            if let Some(series) = metric.series.get_mut(&key) {
-                series.points.pop_front();
-                if series.points.is_empty() {
-                    metric.series.remove(&key);
-                }
-            }
-            if metric.series.is_empty() {
-                self.metrics.remove(&name);
-            }
-        }
     }
 }
