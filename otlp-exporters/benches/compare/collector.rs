@@ -137,8 +137,10 @@ fn run(
         (Side::Ours(pipeline), _) => {
             let stats = pipeline.stats();
             let opened: u64 = stats.circuits.iter().map(|c| c.stats.opened).sum();
+            let limit = stats.concurrency.iter().map(|c| c.stats.limit).max();
             eprintln!(
-                "  ours: queue full {}, failed {}, retries {}, circuit opened {opened} times",
+                "  ours: queue full {}, failed {}, retries {}, circuit opened {opened} times, \
+                 concurrency limit at the end {limit:?}",
                 stats.spans.dropped_queue_full, stats.spans.failed, stats.retry.retries
             );
             stats.spans.exported
