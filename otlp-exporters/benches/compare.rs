@@ -11,8 +11,11 @@
 //! cost per request (`spool_cost.rs`); (7) the share delivered at a fixed offered rate into a
 //! collector answering after 0-50 ms or decoding each request (`latency.rs`; `--latency` runs
 //! only that row, `OTLP_BENCH_LATENCY_RATE` sets the rate, default 200,000 spans/s); (8) the
-//! same into the real OpenTelemetry Collector (`collector.rs`, `--collector` alone). The sides
-//! live in `side.rs`, the table in `table.rs`; `--scaling` is `scaling.rs`.
+//! share delivered and CPU per span over HTTP/protobuf and over gRPC with gzip, into the
+//! counting and the decoding collector (`transports.rs`; `--transports` runs only that row,
+//! `OTLP_BENCH_TRANSPORT_RATE` sets the rate); (9) row 7's share into the real OpenTelemetry
+//! Collector (`collector.rs`, `--collector` alone). The sides live in `side.rs`, the table in
+//! `table.rs`; `--scaling` is `scaling.rs`.
 //!
 //! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `encode`
 //! (row 1), `end` (row 3), `ours` or `reference` (row 2's as-fast-as-it-can run for one side;
@@ -48,6 +51,8 @@ mod spool_cost;
 mod table;
 #[path = "compare/throughput.rs"]
 mod throughput;
+#[path = "compare/transports.rs"]
+mod transports;
 
 use std::time::Duration;
 
@@ -131,6 +136,10 @@ fn main() {
         print_rows(latency_rows(&runtime, quick));
         return;
     }
+    if flag("--transports") {
+        print_rows(transports::rows(&runtime, quick));
+        return;
+    }
 
     let outages = outage::measure(quick);
     let mut rows = Vec::new();
@@ -141,5 +150,6 @@ fn main() {
     rows.extend(compression::rows(quick));
     rows.extend(spool_cost::rows(quick));
     rows.extend(latency_rows(&runtime, quick));
+    rows.extend(transports::rows(&runtime, quick));
     print_rows(rows);
 }

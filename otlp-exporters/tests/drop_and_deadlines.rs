@@ -1,6 +1,8 @@
 //! Dropping the pipeline delivers what was recorded whoever else holds the providers, and
 //! flush and shutdown return by their deadline for all three signals, in plain `main`, a
-//! multi-thread and a current-thread runtime. Bounds are generous "does not hang" bounds.
+//! multi-thread and a current-thread runtime. Bounds are generous "does not hang" bounds. The
+//! metric export's deadline and own timeout are also tested in paused time, over an exporter in
+//! the process: `deadlines_paused.rs`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -217,36 +219,6 @@ fn a_refused_connection_is_reported_with_its_cause_and_endpoint() {
         report.delivery.endpoints[0].failed_attempts >= 3,
         "{report:?}"
     );
-}
-
-#[test]
-fn the_metric_export_stops_at_its_own_timeout() {
-    let (_runtime, receiver) = receiver();
-    receiver.faults().set_default(Some(Fault::hang()));
-    let mut builder = OtlpPipeline::builder()
-        .with_endpoint(receiver.grpc_endpoint())
-        .with_protocol(Protocol::Grpc)
-        .with_metric_export_interval(Duration::from_secs(3600));
-    // What OTEL_METRIC_EXPORT_TIMEOUT=300 sets.
-    builder.config_mut().metric_export_timeout = Duration::from_millis(300);
-    let pipeline = builder.build().unwrap();
-    pipeline
-        .meter("m")
-        .u64_counter("requests")
-        .build()
-        .add(1, &[]);
-    let started = Instant::now();
-    let flushed = pipeline.force_flush(Duration::from_secs(20));
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(5), "force_flush took {took:?}");
-    assert!(flushed.metrics_error.is_some(), "{flushed:?}");
-    let metrics = flushed.delivery.signal(Signal::Metrics).unwrap().clone();
-    assert_eq!(
-        metrics.failed.get(otlp_batch::Cause::Timeout),
-        1,
-        "{flushed}"
-    );
-    assert_eq!(metrics.undelivered(), 1, "{flushed}");
 }
 
 #[test]

@@ -36,6 +36,7 @@ pub mod bulkhead;
 pub mod circuit_breaker;
 mod classify;
 pub mod health;
+mod one_call;
 pub mod retry;
 pub mod timeout;
 

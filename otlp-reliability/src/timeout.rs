@@ -4,10 +4,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use otlp_core::{BoxError, Error, ErrorKind};
+use pin_project_lite::pin_project;
 use tower::timeout::Timeout;
 use tower::{Layer, Service};
 
@@ -77,16 +78,38 @@ fn map(error: BoxError, timeout: Duration) -> BoxError {
     error
 }
 
+pin_project! {
+    /// The future of an [`AttemptTimeout`] call: tower's timeout future, its `Elapsed` mapped
+    /// to an `otlp_core::Error` of kind `Timeout`.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: tower::timeout::future::ResponseFuture<F>,
+        timeout: Duration,
+    }
+}
+
+impl<F, T, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        Poll::Ready(result.map_err(|e| map(e, *this.timeout)))
+    }
+}
+
 impl<S, R> Service<R> for AttemptTimeout<S>
 where
     S: Service<R>,
     S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-    S::Response: 'static,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         let timeout = self.timeout;
@@ -94,9 +117,10 @@ where
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        let timeout = self.timeout;
-        let future = self.inner.call(request);
-        Box::pin(async move { future.await.map_err(|e| map(e, timeout)) })
+        ResponseFuture {
+            inner: self.inner.call(request),
+            timeout: self.timeout,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::{cargo, command};
 
 /// The comparison harness (a release build), then, unless quick, scaling or collector, the
-/// criterion encode bench. `collector`: only row 8, against the OpenTelemetry Collector built
+/// criterion encode bench. `collector`: only row 9, against the OpenTelemetry Collector built
 /// from `interop/collector/` (built first when missing, as `cargo xtask interop` does).
 pub(crate) fn bench(quick: bool, scaling: bool, collector: bool) -> Result<(), String> {
     if collector {

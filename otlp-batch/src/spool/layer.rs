@@ -32,11 +32,13 @@
 //! # Ok::<(), BoxError>(())
 //! ```
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
-use futures_util::future::BoxFuture;
 use otlp_core::{BoxError, ExportOutcome, ExportRequest};
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use super::in_flight::{InFlight, Settled};
@@ -93,11 +95,10 @@ impl<S> SpoolService<S> {
 impl<S> Service<ExportRequest> for SpoolService<S>
 where
     S: Service<ExportRequest, Response = ExportOutcome, Error = BoxError>,
-    S::Future: Send + 'static,
 {
     type Response = ExportOutcome;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<ExportOutcome, BoxError>>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx)
@@ -113,22 +114,47 @@ where
             }
         };
         super::in_flight::note_append(in_flight.is_some());
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let result = future.await;
-            let Some(in_flight) = in_flight else {
-                return result;
-            };
-            match (in_flight.settle(&result), result) {
-                (Settled::Deferred, Err(error)) => {
-                    tracing::warn!(items, %error, "export failed; kept in the spool for a replay");
-                    Ok(ExportOutcome {
-                        deferred: items,
-                        ..ExportOutcome::default()
-                    })
-                }
-                (_, result) => result,
+        ResponseFuture {
+            future: self.inner.call(request),
+            in_flight,
+            items,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a [`SpoolService`] call: the inner call, then the spool record settled by
+    /// its answer. Dropped first, it releases the record for a replay.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        future: F,
+        in_flight: Option<InFlight>,
+        items: usize,
+    }
+}
+
+impl<F> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<ExportOutcome, BoxError>>,
+{
+    type Output = Result<ExportOutcome, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.future.poll(cx));
+        let items = *this.items;
+        let Some(in_flight) = this.in_flight.take() else {
+            return Poll::Ready(result);
+        };
+        Poll::Ready(match (in_flight.settle(&result), result) {
+            (Settled::Deferred, Err(error)) => {
+                tracing::warn!(items, %error, "export failed; kept in the spool for a replay");
+                Ok(ExportOutcome {
+                    deferred: items,
+                    ..ExportOutcome::default()
+                })
             }
+            (_, result) => result,
         })
     }
 }

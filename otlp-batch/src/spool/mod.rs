@@ -49,7 +49,7 @@ use otlp_core::ExportRequest;
 use parking_lot::Mutex;
 
 pub use config::SpoolConfig;
-pub use layer::{SpoolLayer, SpoolService};
+pub use layer::{ResponseFuture, SpoolLayer, SpoolService};
 pub use record::{SpooledRequest, RECORD_OVERHEAD};
 pub use stats::SpoolStats;
 

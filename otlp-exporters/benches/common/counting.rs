@@ -1,7 +1,9 @@
-//! A collector that only counts spans: a tonic gRPC server for the trace service whose handler
-//! scans the request's wire format for span fields instead of decoding it, so the benchmark
-//! measures the exporters rather than the collector. It can answer each request after a fixed
-//! latency, as a collector across a region or behind a busy gateway does.
+//! A collector that only counts spans: a tonic gRPC server for the trace service, and an HTTP
+//! server for OTLP/HTTP protobuf on a port of its own (`POST /v1/traces`), whose handlers scan
+//! the request's wire format for span fields instead of decoding it, so the benchmark measures
+//! the exporters rather than the collector. It can decode every request instead, as a real
+//! collector does, and answer each request after a fixed latency, as a collector across a
+//! region or behind a busy gateway does. The gRPC side accepts gzip and zstd requests.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -11,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::{http, BoxFuture, Service};
 use tonic::{Request, Response, Status};
 
@@ -116,6 +118,32 @@ impl tonic::server::NamedService for Counting {
     const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
 }
 
+/// Counts the spans in one export request's body as `behaviour` says (decoding it or only
+/// scanning it), after its latency; fails on a body that does not decode.
+async fn receive(counter: &AtomicU64, behaviour: Behaviour, body: Bytes) -> Result<(), String> {
+    let spans = if behaviour.decode {
+        use prost::Message;
+        let decoded =
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+                body,
+            )
+            .map_err(|e| e.to_string())?;
+        decoded
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len() as u64)
+            .sum()
+    } else {
+        count_spans(&body)
+    };
+    if !behaviour.latency.is_zero() {
+        tokio::time::sleep(behaviour.latency).await;
+    }
+    counter.fetch_add(spans, Ordering::Relaxed);
+    Ok(())
+}
+
 struct CountSpans(Arc<AtomicU64>, Behaviour);
 
 impl tonic::server::UnaryService<Bytes> for CountSpans {
@@ -124,27 +152,28 @@ impl tonic::server::UnaryService<Bytes> for CountSpans {
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
         let (counter, behaviour) = (Arc::clone(&self.0), self.1);
         Box::pin(async move {
-            let spans = if behaviour.decode {
-                use prost::Message;
-                let decoded = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
-                    request.get_ref().clone(),
-                )
-                .map_err(|e| Status::invalid_argument(e.to_string()))?;
-                decoded
-                    .resource_spans
-                    .iter()
-                    .flat_map(|r| &r.scope_spans)
-                    .map(|s| s.spans.len() as u64)
-                    .sum()
-            } else {
-                count_spans(request.get_ref())
-            };
-            if !behaviour.latency.is_zero() {
-                tokio::time::sleep(behaviour.latency).await;
-            }
-            counter.fetch_add(spans, Ordering::Relaxed);
+            receive(&counter, behaviour, request.into_inner())
+                .await
+                .map_err(Status::invalid_argument)?;
             Ok(Response::new(Bytes::new()))
         })
+    }
+}
+
+/// `POST /v1/traces` with a protobuf body: counted as the gRPC requests are, answered with an
+/// empty `ExportTraceServiceResponse`.
+async fn http_traces(
+    axum::extract::State(Counting(counter, behaviour)): axum::extract::State<Counting>,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match receive(&counter, behaviour, body).await {
+        Ok(()) => (
+            [(http::header::CONTENT_TYPE, "application/x-protobuf")],
+            Bytes::new(),
+        )
+            .into_response(),
+        Err(e) => (http::StatusCode::BAD_REQUEST, e).into_response(),
     }
 }
 
@@ -164,7 +193,9 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let (counter, behaviour) = (Arc::clone(&self.0), self.1);
         Box::pin(async move {
-            let mut grpc = tonic::server::Grpc::new(RawCodec);
+            let mut grpc = tonic::server::Grpc::new(RawCodec)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd);
             Ok(grpc.unary(CountSpans(counter, behaviour), request).await)
         })
     }
@@ -174,6 +205,7 @@ where
 pub struct CountingCollector {
     spans: Arc<AtomicU64>,
     addr: SocketAddr,
+    http_addr: SocketAddr,
 }
 
 impl CountingCollector {
@@ -192,18 +224,38 @@ impl CountingCollector {
         let service = Counting(Arc::clone(&spans), behaviour);
         let incoming =
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let http_addr = http_listener.local_addr().expect("address");
+        let router = axum::Router::new()
+            .route("/v1/traces", axum::routing::post(http_traces))
+            .with_state(service.clone());
         tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
                 .add_service(service)
                 .serve_with_incoming(incoming)
                 .await;
         });
-        CountingCollector { spans, addr }
+        tokio::spawn(async move {
+            let _ = axum::serve(http_listener, router).await;
+        });
+        CountingCollector {
+            spans,
+            addr,
+            http_addr,
+        }
     }
 
     /// Its gRPC endpoint.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Its OTLP/HTTP base URL: requests go to `/v1/traces` under it. It speaks no gRPC, and
+    /// the gRPC endpoint speaks no OTLP/HTTP.
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http_addr)
     }
 
     /// Spans counted so far.

@@ -1,4 +1,4 @@
-//! Row 8 (`--collector`): row 7's end-to-end measurement with the real OpenTelemetry Collector
+//! Row 9 (`--collector`): row 7's end-to-end measurement with the real OpenTelemetry Collector
 //! as the collector. Spans are offered at a fixed rate by our defaults and by the upstream
 //! exporter's (under the SDK's `BatchSpanProcessor`), over gRPC, into a Collector started for
 //! the row; what was delivered is counted by the Collector's receiver (its own
@@ -246,7 +246,7 @@ pub fn main(runtime: &tokio::runtime::Runtime, quick: bool) {
 fn print(lines: &[Line]) {
     println!(
         "\n{:<26} {:>7} {:>13} {:>8} {:>8} {:>7} {:>8} {:>8} {:>15}",
-        "8. Collector, gRPC",
+        "9. Collector, gRPC",
         "target",
         "offered",
         "ours",

@@ -36,6 +36,7 @@ pub struct PipelineBuilder {
     spool_storage: Option<Arc<dyn Storage>>,
     health_token: Option<Secret>,
     plaintext_credentials: PlaintextCredentials,
+    paused_clock: bool,
 }
 
 impl std::fmt::Debug for PipelineBuilder {
@@ -49,6 +50,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("spool_storage", &self.spool_storage)
             .field("health_token", &self.health_token)
             .field("plaintext_credentials", &self.plaintext_credentials)
+            .field("paused_clock", &self.paused_clock)
             .finish()
     }
 }
@@ -349,6 +351,18 @@ impl PipelineBuilder {
         self
     }
 
+    /// Starts the pipeline's runtime with its clock paused (feature `test-util`, for tests): it
+    /// moves only when every task waits on a timer, straight to the next one, so batch delays,
+    /// timeouts, retries and flush or shutdown deadlines pass without waiting. Only for
+    /// pipelines that do no I/O, such as one over a [`CustomExporter`] that never answers or
+    /// answers after a `tokio::time::sleep`: while a task waits on a socket the clock still
+    /// jumps, and timers fire early.
+    #[cfg(feature = "test-util")]
+    pub fn with_paused_clock(mut self) -> Self {
+        self.paused_clock = true;
+        self
+    }
+
     /// Any other setting.
     pub fn config_mut(&mut self) -> &mut PipelineConfig {
         &mut self.config
@@ -370,6 +384,7 @@ impl PipelineBuilder {
             self.resolver,
             self.spool_storage,
             self.health_token,
+            self.paused_clock,
         )?;
         pipeline.security_warnings = security_warnings;
         if self_metrics {

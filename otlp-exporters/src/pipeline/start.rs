@@ -106,9 +106,10 @@ impl OtlpPipeline {
         resolver: Option<Arc<dyn Resolver>>,
         spool_storage: Option<Arc<dyn Storage>>,
         health_token: Option<Secret>,
+        paused_clock: bool,
     ) -> Result<Self, BuildError> {
         let config = stack::retry_within_export_timeouts(config);
-        let runtime = PipelineRuntime::new("otlp-pipeline")?;
+        let runtime = runtime(paused_clock)?;
         let resource = resource(&config);
         let health = HealthRegistry::new();
         let report = config.report();
@@ -276,4 +277,14 @@ pub(crate) fn resource(config: &PipelineConfig) -> Resource {
         .with_service_name(config.service_name.clone())
         .with_attributes(attributes)
         .build()
+}
+
+/// The pipeline's own runtime; its clock paused when the builder asked (feature `test-util`).
+fn runtime(paused_clock: bool) -> std::io::Result<PipelineRuntime> {
+    #[cfg(feature = "test-util")]
+    if paused_clock {
+        return PipelineRuntime::with_paused_clock("otlp-pipeline");
+    }
+    let _ = paused_clock;
+    PipelineRuntime::new("otlp-pipeline")
 }

@@ -36,7 +36,8 @@ impl ConcurrencyConfig {
 }
 
 /// The knobs of the adaptive limit. The defaults start where a serial exporter is (one attempt
-/// at a time) and let the limit grow to 64.
+/// at a time) and let the limit grow to 64: doubling per round trip until the first decrease
+/// (a slow start), then by one per round trip.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdaptiveConfig {
     /// The limit before anything was measured. Default 1.

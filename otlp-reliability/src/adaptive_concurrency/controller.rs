@@ -6,8 +6,14 @@
 //! mean round trip rose clearly above the smoothed one (more than `rtt_deviation_scale`
 //! deviations, and at least [`MIN_RISE`] of it), or if it is more than `rtt_tolerance` above
 //! the baseline (the lowest window mean seen), a rise under [`MIN_QUEUEING`] never counting;
-//! it goes up by one if the limit was reached
-//! during the window and the round trip did not rise; otherwise it stays.
+//! it goes up if the limit was reached during the window and the round trip did not rise;
+//! otherwise it stays.
+//!
+//! Going up starts as a slow start, as TCP's does: the limit doubles per window until the
+//! first decrease, and from then on it goes up by one. Growing by one from a serial start
+//! (limit 1), a collector a long round trip away would need as many round trips as the rate
+//! needs attempts in flight, while the queue in front of it holds only a few batches' worth of
+//! time and drops the rest.
 //!
 //! The baseline is what keeps the limit near a collector's knee: past the knee each extra
 //! request adds a little queueing delay, too little for one window to look like a rise against
@@ -92,6 +98,8 @@ pub(crate) struct Controller {
     past: Option<Smoothed>,
     baseline: Option<Baseline>,
     probing: Option<usize>,
+    /// Still in slow start: increases double the limit.
+    slow_start: bool,
     window: Window,
     increases: u64,
     decreases: u64,
@@ -107,6 +115,7 @@ impl Controller {
             past: None,
             baseline: None,
             probing: None,
+            slow_start: true,
             window: Window::new(now),
             increases: 0,
             decreases: 0,
@@ -251,13 +260,15 @@ impl Controller {
         if self.window.back_pressure || rising || queued {
             self.decrease();
         } else if self.window.reached_limit && steady && self.limit < self.config.max_limit {
-            self.limit += 1;
+            let step = if self.slow_start { self.limit } else { 1 };
+            self.limit = (self.limit + step).min(self.config.max_limit);
             self.increases += 1;
         }
         self.roll(now, current);
     }
 
     fn decrease(&mut self) {
+        self.slow_start = false;
         let lowered = (self.limit as f64 * self.config.decrease_ratio).floor() as usize;
         let lowered = lowered.min(self.limit.saturating_sub(1)).max(1);
         if lowered < self.limit {

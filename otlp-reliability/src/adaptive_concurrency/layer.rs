@@ -47,17 +47,22 @@ impl Shared {
         }
     }
 
+    /// A free slot now, if there is one.
+    pub(super) fn try_acquire(self: &Arc<Self>) -> Option<Slot> {
+        self.controller.lock().try_acquire().then(|| Slot {
+            shared: Some(Arc::clone(self)),
+        })
+    }
+
     /// Waits for a free slot.
-    pub(super) async fn acquire(self: &Arc<Self>) -> Slot {
+    pub(super) async fn acquire(self: Arc<Self>) -> Slot {
         loop {
             let freed = self.freed.notified();
             tokio::pin!(freed);
             // Registered before the check, so a slot freed in between still wakes this waiter.
             freed.as_mut().enable();
-            if self.controller.lock().try_acquire() {
-                return Slot {
-                    shared: Some(Arc::clone(self)),
-                };
+            if let Some(slot) = self.try_acquire() {
+                return slot;
             }
             freed.await;
         }

@@ -10,9 +10,10 @@
 //! throttling (429, `RESOURCE_EXHAUSTED`), `UNAVAILABLE` / 502 / 503, timeouts (the server's or
 //! the per-attempt one) and any server delay hint. See the `controller` module for the rules.
 //!
-//! A call waits for a slot in its future (not in `poll_ready`), so a caller's deadline covers
-//! the wait; waiters are not served in order. A future dropped while waiting or in flight gives
-//! its slot back without teaching the controller anything.
+//! A call waits for a slot in its [`ResponseFuture`] (not in `poll_ready`), so a caller's
+//! deadline covers the wait; waiters are not served in order. A future dropped while waiting or
+//! in flight gives its slot back without teaching the controller anything. A free slot is taken
+//! without allocating; only a call that has to wait boxes its wait.
 //!
 //! ```
 //! use otlp_reliability::adaptive_concurrency::{AdaptiveConcurrencyLayer, ConcurrencyConfig};
@@ -32,21 +33,20 @@
 
 mod config;
 mod controller;
+mod future;
 mod layer;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::BoxFuture;
 use otlp_core::BoxError;
-use tokio::time::Instant;
-use tower::{Service, ServiceExt};
+use tower::Service;
 
 pub use config::{AdaptiveConfig, ConcurrencyConfig};
+pub use future::ResponseFuture;
 pub use layer::{AdaptiveConcurrencyLayer, ConcurrencyStats};
 
-use crate::{Classify, Load};
-use controller::Outcome;
+use crate::Classify;
 use layer::Shared;
 
 /// A service behind an adaptive (or fixed) concurrency limit; see the module docs.
@@ -84,39 +84,25 @@ impl<S, C> AdaptiveConcurrency<S, C> {
 
 impl<S, C, Request> Service<Request> for AdaptiveConcurrency<S, C>
 where
-    S: Service<Request, Error = BoxError> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Response: Send,
+    S: Service<Request, Error = BoxError> + Clone,
     C: Classify,
-    Request: Send + 'static,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+    type Future = ResponseFuture<S, Request, S::Future, C>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // The wait for a slot happens in `call`, where the caller's deadline covers it.
+        // The wait for a slot happens in the call's future, where the caller's deadline covers
+        // it.
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let shared = Arc::clone(&self.shared);
-        let inner = self.inner.clone();
-        let classify = self.classify.clone();
-        Box::pin(async move {
-            let slot = shared.acquire().await;
-            let started = Instant::now();
-            let result = inner.oneshot(request).await;
-            let outcome = match &result {
-                Ok(_) => Outcome::Answered,
-                Err(error) => match classify.load(error) {
-                    Load::Overloaded => Outcome::BackPressure,
-                    Load::Answered => Outcome::Answered,
-                    Load::Unknown => Outcome::Unmeasured,
-                },
-            };
-            slot.finish(started.elapsed(), outcome);
-            result
-        })
+        ResponseFuture::new(
+            Arc::clone(&self.shared),
+            self.inner.clone(),
+            request,
+            self.classify.clone(),
+        )
     }
 }

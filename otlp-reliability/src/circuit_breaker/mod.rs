@@ -24,18 +24,19 @@
 //! ```
 
 mod config;
+mod future;
 mod handle;
 mod state;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::BoxFuture;
 use otlp_core::{BoxError, Error, ErrorKind, InvalidSetting};
 use tokio::time::Instant;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 
 pub use config::{BreakerConfig, Window};
+pub use future::ResponseFuture;
 pub use handle::{BreakerEvent, BreakerHandle, BreakerStats};
 pub use state::CircuitState;
 // The pure state machine under the layer: public for the model test in `tests/`, not part of
@@ -44,6 +45,7 @@ pub use state::CircuitState;
 pub use state::{Admission, Machine, Outcome, Transition};
 
 use crate::Classify;
+use future::Permit;
 use handle::Shared;
 
 /// Builds [`CircuitBreaker`] services that share one circuit.
@@ -121,50 +123,14 @@ impl<S, C> CircuitBreaker<S, C> {
     }
 }
 
-/// Reports a permit's outcome, or frees it when the call's future is dropped first.
-struct Permit {
-    shared: Arc<Shared>,
-    generation: u64,
-    probe: bool,
-    started: Instant,
-    finished: bool,
-}
-
-impl Permit {
-    fn finish(mut self, outcome: Outcome) {
-        self.finished = true;
-        let duration = self.started.elapsed();
-        self.shared
-            .with_machine(|m, now| m.record(self.generation, self.probe, outcome, duration, now));
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        if !self.finished {
-            let (generation, probe) = (self.generation, self.probe);
-            self.shared.with_machine(|m, _| {
-                m.release(generation, probe);
-                None
-            });
-        }
-    }
-}
-
-/// The future of a [`CircuitBreaker`] call.
-pub type ResponseFuture<T> = BoxFuture<'static, Result<T, BoxError>>;
-
 impl<S, C, Request> Service<Request> for CircuitBreaker<S, C>
 where
-    S: Service<Request, Error = BoxError> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Response: Send,
-    Request: Send + 'static,
+    S: Service<Request, Error = BoxError> + Clone,
     C: Classify,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<S::Response>;
+    type Future = ResponseFuture<S, Request, S::Future, C>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // Ready even while open, so that `call` can fail fast; the inner service's readiness
@@ -185,7 +151,7 @@ where
                 if let Some(delay) = retry_after {
                     error = error.with_retry_after(delay);
                 }
-                return Box::pin(std::future::ready(Err(error.into())));
+                return ResponseFuture::rejected(error.into());
             }
         };
         let permit = Permit {
@@ -195,25 +161,6 @@ where
             started: Instant::now(),
             finished: false,
         };
-        let inner = self.inner.clone();
-        let classify = self.classify.clone();
-        Box::pin(async move {
-            let result = inner.oneshot(request).await;
-            let outcome = match &result {
-                Ok(_) => Outcome::Success,
-                Err(error) => {
-                    let failure = classify.classify(error);
-                    if failure.local {
-                        Outcome::Ignored
-                    } else if failure.is_backend_failure() {
-                        Outcome::Failure
-                    } else {
-                        Outcome::Success
-                    }
-                }
-            };
-            permit.finish(outcome);
-            result
-        })
+        ResponseFuture::new(self.inner.clone(), request, permit, self.classify.clone())
     }
 }

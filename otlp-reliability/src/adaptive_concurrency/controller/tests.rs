@@ -29,12 +29,18 @@ fn drive(
 }
 
 #[test]
-fn grows_by_one_per_window_while_the_round_trip_is_steady() {
+fn doubles_per_window_until_the_first_decrease_then_adds_one() {
     let start = Instant::now();
     let mut controller = Controller::new(AdaptiveConfig::default(), start);
-    drive(&mut controller, start, 10, |_| (ms(20), Outcome::Answered));
-    assert!(controller.limit() >= 8, "limit {}", controller.limit());
-    assert!(controller.limit() <= 11, "limit {}", controller.limit());
+    let now = drive(&mut controller, start, 5, |_| (ms(20), Outcome::Answered));
+    assert_eq!(controller.limit(), 32);
+    let now = drive(&mut controller, now, 1, |_| (ms(20), Outcome::BackPressure));
+    assert_eq!(controller.limit(), 28);
+    // The refusals after the first one fall into the next window, which lowers it again.
+    let now = drive(&mut controller, now, 1, |_| (ms(20), Outcome::Answered));
+    assert_eq!(controller.limit(), 25);
+    drive(&mut controller, now, 3, |_| (ms(20), Outcome::Answered));
+    assert_eq!(controller.limit(), 28);
 }
 
 #[test]
@@ -60,8 +66,9 @@ fn back_pressure_cuts_the_limit_by_the_ratio() {
         .with_decrease_ratio(0.5);
     let mut controller = Controller::new(config, start);
     let now = drive(&mut controller, start, 1, |_| (ms(20), Outcome::Answered));
+    let before = controller.limit();
     drive(&mut controller, now, 1, |_| (ms(20), Outcome::BackPressure));
-    assert_eq!(controller.limit(), 10);
+    assert_eq!(controller.limit(), before / 2);
 }
 
 #[test]
@@ -71,7 +78,8 @@ fn a_rising_round_trip_lowers_the_limit() {
     let mut controller = Controller::new(config, start);
     let now = drive(&mut controller, start, 3, |_| (ms(20), Outcome::Answered));
     let before = controller.limit();
-    drive(&mut controller, now, 1, |_| (ms(40), Outcome::Answered));
+    // The first window to end holds one slow answer; the next one, all of them.
+    drive(&mut controller, now, 2, |_| (ms(40), Outcome::Answered));
     assert!(controller.limit() < before);
 }
 

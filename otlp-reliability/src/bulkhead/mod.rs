@@ -4,6 +4,11 @@
 //! pipeline wants a short wait and then a clear, counted refusal. Past `max_wait`, `call` fails
 //! with an [`otlp_core::Error`] of kind `BulkheadFull`, a local rejection.
 //!
+//! The wait happens in the call's [`ResponseFuture`], not in `poll_ready`, so that a caller's
+//! deadline covers it and a refusal is the call's error. A free slot is taken without
+//! allocating; only a call that has to wait boxes its place in the semaphore's queue (tokio's
+//! `acquire_owned` future has no name).
+//!
 //! ```
 //! use otlp_reliability::bulkhead::BulkheadLayer;
 //! use std::time::Duration;
@@ -17,15 +22,18 @@
 //! # Ok::<(), otlp_core::InvalidSetting>(())
 //! ```
 
+mod future;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use otlp_core::{BoxError, Error, ErrorKind, InvalidSetting};
+use otlp_core::{BoxError, InvalidSetting};
 use tokio::sync::Semaphore;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
+
+pub use future::ResponseFuture;
 
 #[derive(Debug)]
 struct Shared {
@@ -90,45 +98,27 @@ pub struct Bulkhead<S> {
     shared: Arc<Shared>,
 }
 
+impl<S> Bulkhead<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
 impl<S, Request> Service<Request> for Bulkhead<S>
 where
-    S: Service<Request, Error = BoxError> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Response: Send,
-    Request: Send + 'static,
+    S: Service<Request, Error = BoxError> + Clone,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
+    type Future = ResponseFuture<S, Request, S::Future>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // The bounded wait happens in `call`, where it can time out.
+        // The bounded wait happens in the call's future, where it can time out.
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let shared = Arc::clone(&self.shared);
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let slot = match tokio::time::timeout(
-                shared.max_wait,
-                Arc::clone(&shared.slots).acquire_owned(),
-            )
-            .await
-            {
-                Ok(Ok(slot)) => slot,
-                _ => {
-                    shared.rejected.fetch_add(1, Ordering::Relaxed);
-                    let message = format!(
-                        "all {} slots busy for {:?}",
-                        shared.max_concurrent, shared.max_wait
-                    );
-                    return Err(Error::new(ErrorKind::BulkheadFull, message).into());
-                }
-            };
-            let result = inner.oneshot(request).await;
-            drop(slot);
-            result
-        })
+        ResponseFuture::new(Arc::clone(&self.shared), self.inner.clone(), request)
     }
 }
