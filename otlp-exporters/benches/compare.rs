@@ -13,7 +13,8 @@
 //! only that row, `OTLP_BENCH_LATENCY_RATE` sets the rate, default 200,000 spans/s); (8) the
 //! share delivered and CPU per span over HTTP/protobuf and over gRPC with gzip, into the
 //! counting and the decoding collector (`transports.rs`; `--transports` runs only that row,
-//! `OTLP_BENCH_TRANSPORT_RATE` sets the rate). The sides live in `side.rs`, the table in
+//! `OTLP_BENCH_TRANSPORT_RATE` sets the rate); (9) row 7's share into the real OpenTelemetry
+//! Collector (`collector.rs`, `--collector` alone). The sides live in `side.rs`, the table in
 //! `table.rs`; `--scaling` is `scaling.rs`.
 //!
 //! For profiling one part under `perf`, `OTLP_BENCH_PROFILE` runs only that part: `encode`
@@ -24,6 +25,10 @@
 
 mod common;
 
+#[path = "compare/collector.rs"]
+mod collector;
+#[path = "compare/collector_process.rs"]
+mod collector_process;
 #[path = "compare/compression.rs"]
 mod compression;
 #[path = "compare/encode_cost.rs"]
@@ -119,6 +124,9 @@ fn main() {
             println!("reference {reference}: made {made}, lost {lost} at {rate}/s");
         }
         return;
+    }
+    if flag("--collector") {
+        return collector::main(&runtime, quick);
     }
     if flag("--scaling") {
         scaling::scaling(&runtime, quick);

@@ -6,7 +6,7 @@
 //! - every signal over gRPC, HTTP/protobuf and HTTP/JSON, with none, gzip and zstd, with a
 //!   header the Collector checks and a bearer token it sends on; the Collector's default
 //!   (gzip) compression towards us;
-//! - TLS towards our receiver and mutual TLS towards the Collector, certificates made here;
+//! - mutual TLS both ways (towards our receiver and towards the Collector), certificates made here;
 //! - the pipeline (`OtlpPipeline`) through the Collector's batch processor.
 //!
 //! Pressure and faults are in `interop_collector_pressure.rs`. `cargo xtask interop` builds the
@@ -159,11 +159,12 @@ async fn tls_to_the_collector_and_from_it() {
     let pki = pki();
     let files = Scratch::new();
     let ca_file = files.write("ca.pem", &pki.ca);
-    // Our receiver serves TLS; the Collector's exporters trust the CA.
+    // Our receiver serves TLS and requires a client certificate from the CA; the Collector's
+    // exporters trust the CA and present one.
     let receiver = Receiver::start(ReceiverConfig::default().with_tls(ServerTls {
         certificate_pem: pki.server.0.clone().into_bytes(),
         key_pem: pki.server.1.clone().into_bytes(),
-        client_ca_pem: None,
+        client_ca_pem: Some(pki.ca.clone().into_bytes()),
     }))
     .await
     .unwrap();
@@ -171,6 +172,10 @@ async fn tls_to_the_collector_and_from_it() {
     let mut settings = Settings::new();
     settings.forward = Forward {
         ca_file: Some(ca_file.clone()),
+        client_identity: Some((
+            files.write("client.pem", &pki.client.0),
+            files.write("client.key", &pki.client.1),
+        )),
         ..forward_to(&receiver, true, true)
     };
     settings.tls = Some(ReceiverTls {

@@ -125,7 +125,7 @@ const COLLECTOR_SOURCES: &[&str] = &["go.mod", "go.sum", "main.go"];
 
 /// The Collector binary for the interop tests: `OTLP_INTEROP_COLLECTOR` when set, else the one
 /// built from `interop/collector/`, built now when its sources or the Go version changed.
-fn interop_collector() -> Result<PathBuf, String> {
+pub(crate) fn interop_collector() -> Result<PathBuf, String> {
     if let Some(path) = env::var_os("OTLP_INTEROP_COLLECTOR") {
         return Ok(PathBuf::from(path));
     }

@@ -49,7 +49,7 @@ pub(crate) const TASKS: &[(&str, &str)] = &[
     ),
     (
         "bench",
-        "against opentelemetry-otlp (--quick, --scaling); release build",
+        "against opentelemetry-otlp (--quick, --scaling, --collector); release build",
     ),
     (
         "fuzz",
@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(
             args.iter().any(|a| a == "--quick"),
             args.iter().any(|a| a == "--scaling"),
+            args.iter().any(|a| a == "--collector"),
         ),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {

@@ -51,6 +51,8 @@ pub struct Forward {
     pub http: Option<SocketAddr>,
     /// PEM file of the CA to trust; plain text when unset.
     pub ca_file: Option<PathBuf>,
+    /// PEM files of the client certificate and key the exporters present (mTLS), with `ca_file`.
+    pub client_identity: Option<(PathBuf, PathBuf)>,
     /// Bearer token the Collector's exporters send (a static `authorization` header: the
     /// `bearertokenauth` extension will not send credentials over plain-text gRPC).
     pub bearer_token: Option<String>,
@@ -149,6 +151,12 @@ impl Settings {
             match &self.forward.ca_file {
                 Some(ca) => writeln!(yaml, "    tls:\n      ca_file: {}", ca.display()).unwrap(),
                 None => yaml.push_str("    tls:\n      insecure: true\n"),
+            }
+            if let (Some(_), Some((cert, key))) =
+                (&self.forward.ca_file, &self.forward.client_identity)
+            {
+                writeln!(yaml, "      cert_file: {}", cert.display()).unwrap();
+                writeln!(yaml, "      key_file: {}", key.display()).unwrap();
             }
             if let Some(token) = &self.forward.bearer_token {
                 writeln!(
