@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use otlp_batch::ExportLimit;
 use otlp_core::Signal;
 use otlp_reliability::adaptive_concurrency::AdaptiveConcurrencyLayer;
+use otlp_reliability::retry::RetryStats;
 use otlp_reliability::OtlpClassify;
 use parking_lot::Mutex;
 use tower::Service;
@@ -66,18 +67,25 @@ impl Limits {
     }
 
     /// How many exports `signal`'s batch worker keeps in flight: the sum of the limits of its
-    /// endpoints that are still in use.
-    pub(crate) fn export_limit(&self, signal: Signal) -> ExportLimit {
+    /// endpoints that are still in use, plus the exports of `retry`'s layer that are waiting
+    /// out a delay between attempts (they hold no attempt at the collector, so a refused batch
+    /// waiting for its retry does not stop the next batches), those at most as many again as
+    /// the limits: exports hold their batches, and against a collector that refuses everything
+    /// the queue's byte budget, not the retry waits, must stay what bounds memory. The retry
+    /// layer is shared by the signals, so a wait of one signal counts for each.
+    pub(crate) fn export_limit(&self, signal: Signal, retry: Arc<RetryStats>) -> ExportLimit {
         let entries = Arc::clone(&self.entries);
         let prefix = format!("{signal}:");
         Arc::new(move || {
-            entries
+            let limits: usize = entries
                 .lock()
                 .live
                 .iter()
                 .filter(|entry| entry.name.starts_with(&prefix))
                 .map(|entry| entry.limit.stats().limit)
-                .sum()
+                .sum();
+            let waiting = usize::try_from(retry.snapshot().waiting).unwrap_or(usize::MAX);
+            limits.saturating_add(waiting.min(limits.max(1)))
         })
     }
 }
@@ -141,7 +149,7 @@ mod tests {
     #[test]
     fn a_limit_counts_until_the_last_clone_of_its_service_is_dropped() {
         let limits = Limits::default();
-        let sum = limits.export_limit(Signal::Traces);
+        let sum = limits.export_limit(Signal::Traces, Arc::default());
         let kept = limits.add("traces:a".into(), fixed(4)).held_by(());
         let dropped = limits.add("traces:b".into(), fixed(3)).held_by(());
         let _other_signal = limits.add("logs:b".into(), fixed(5)).held_by(());

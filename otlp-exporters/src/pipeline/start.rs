@@ -82,7 +82,7 @@ impl Wiring {
                 counters,
                 affinity: stack.affinity,
                 endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
-                export_limit: shared.limits.export_limit(signal),
+                export_limit: shared.limits.export_limit(signal, shared.retry.stats()),
             };
             Ok((sender, replay))
         })?;

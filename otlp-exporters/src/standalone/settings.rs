@@ -127,7 +127,7 @@ impl Settings {
             counters: Arc::new(ExportCounters::default()),
             affinity: stack.affinity,
             endpoint_errors: (shared.endpoint_errors.clone(), format!("{signal}:")),
-            export_limit: shared.limits.export_limit(signal),
+            export_limit: shared.limits.export_limit(signal, shared.retry.stats()),
         };
         Ok(Parts {
             sender,

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tower::retry::budget::Budget;
 use tower::{Service, ServiceExt};
 
-use super::stats::bump;
+use super::stats::{bump, Waiting};
 use super::{BudgetExhausted, Shared};
 use crate::Classify;
 
@@ -97,7 +97,10 @@ where
                 return Err(error);
             }
             tracing::debug!(attempt, ?delay, %error, "retrying export");
-            tokio::time::sleep(delay).await;
+            {
+                let _waiting = Waiting::start(&stats.waiting);
+                tokio::time::sleep(delay).await;
+            }
             let Some(budget) = &shared.budget else { break };
             if budget.withdraw() {
                 break;

@@ -12,6 +12,7 @@ pub struct RetryStats {
     pub(super) budget_exhausted: AtomicU64,
     pub(super) deadline_exceeded: AtomicU64,
     pub(super) attempts_exhausted: AtomicU64,
+    pub(super) waiting: AtomicU64,
 }
 
 /// A snapshot of [`RetryStats`].
@@ -31,6 +32,10 @@ pub struct RetrySnapshot {
     pub deadline_exceeded: u64,
     /// Sessions that used every attempt and still failed.
     pub attempts_exhausted: u64,
+    /// Sessions waiting out a delay between two attempts now (a gauge). They hold no attempt
+    /// in flight: a caller that bounds its calls by the attempts a collector may take can
+    /// start this many more.
+    pub waiting: u64,
 }
 
 impl RetryStats {
@@ -45,7 +50,25 @@ impl RetryStats {
             budget_exhausted: get(&self.budget_exhausted),
             deadline_exceeded: get(&self.deadline_exceeded),
             attempts_exhausted: get(&self.attempts_exhausted),
+            waiting: get(&self.waiting),
         }
+    }
+}
+
+/// Counts a session as waiting between attempts until dropped (also when the session is
+/// cancelled during the wait).
+pub(super) struct Waiting<'a>(&'a AtomicU64);
+
+impl<'a> Waiting<'a> {
+    pub(super) fn start(gauge: &'a AtomicU64) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Waiting(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
