@@ -34,6 +34,8 @@ struct Record {
     succeeded: u64,
     last: Option<(String, Instant)>,
     last_cause: Option<Cause>,
+    /// The last error that was not the endpoint's own breaker refusing: what opened it.
+    last_from_collector: Option<String>,
 }
 
 /// Every endpoint's record, shared by the stacks of all signals.
@@ -48,6 +50,9 @@ impl EndpointErrors {
             Ok(()) => record.succeeded += 1,
             Err((error, cause)) => {
                 record.failed += 1;
+                if cause != Cause::CircuitOpen {
+                    record.last_from_collector = Some(error.clone());
+                }
                 record.last = Some((error, Instant::now()));
                 record.last_cause = Some(cause);
             }
@@ -67,14 +72,21 @@ impl EndpointErrors {
             .map(|(_, cause)| cause)
     }
 
-    /// The endpoints that have failed at least once, most recent error first.
+    /// The endpoints that have failed at least once, most recent error first. When the last
+    /// error is the endpoint's breaker refusing, the error that came before it (what opened
+    /// the breaker: a refused connection, a 503) is named with it.
     pub(crate) fn snapshot(&self) -> Vec<EndpointError> {
         let mut errors: Vec<_> = self
             .0
             .lock()
             .iter()
             .filter_map(|(endpoint, record)| {
-                let (error, at) = record.last.clone()?;
+                let (mut error, at) = record.last.clone()?;
+                if let (Some(Cause::CircuitOpen), Some(cause)) =
+                    (record.last_cause, &record.last_from_collector)
+                {
+                    error = format!("{error}; before it opened: {cause}");
+                }
                 Some(EndpointError {
                     endpoint: endpoint.clone(),
                     error,
@@ -163,5 +175,24 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     match text.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_breaker_names_the_error_that_opened_it() {
+        let errors = EndpointErrors::default();
+        let refused = "connection failed: Connection refused (os error 111)".to_owned();
+        errors.record("traces:a", Err((refused, Cause::Connection)));
+        errors.record(
+            "traces:a",
+            Err(("circuit breaker open".into(), Cause::CircuitOpen)),
+        );
+        let error = &errors.snapshot()[0].error;
+        assert!(error.starts_with("circuit breaker open"), "{error}");
+        assert!(error.contains("Connection refused"), "{error}");
     }
 }

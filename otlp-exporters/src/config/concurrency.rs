@@ -6,7 +6,7 @@
 //!
 //! | knob | default | environment |
 //! |---|---|---|
-//! | `initial_limit` | 1 | `OTLP_EXPORTER_CONCURRENCY_INITIAL_LIMIT` |
+//! | `initial_limit` | 4 | `OTLP_EXPORTER_CONCURRENCY_INITIAL_LIMIT` |
 //! | `max_limit` | 64 | `OTLP_EXPORTER_CONCURRENCY_MAX_LIMIT` |
 //! | `decrease_ratio` | 0.9 | `OTLP_EXPORTER_CONCURRENCY_DECREASE_RATIO` |
 //! | `rtt_smoothing` | 0.4 | `OTLP_EXPORTER_CONCURRENCY_RTT_SMOOTHING` |

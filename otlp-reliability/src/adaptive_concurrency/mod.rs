@@ -27,7 +27,7 @@
 //!     .layer(limit)
 //!     .service_fn(|request: u32| async move { Ok::<_, otlp_core::BoxError>(request) });
 //! assert_eq!(service.oneshot(7).await?, 7);
-//! assert_eq!(stats.stats().limit, 1);
+//! assert_eq!(stats.stats().limit, 4); // the default initial limit
 //! # Ok(()) }
 //! ```
 

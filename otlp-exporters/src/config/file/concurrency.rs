@@ -4,7 +4,7 @@
 //! ```yaml
 //! distribution:
 //!   otlp-rust:
-//!     concurrency: { mode: adaptive, initial_limit: 1, max_limit: 64, decrease_ratio: 0.9, rtt_smoothing: 0.4 }
+//!     concurrency: { mode: adaptive, initial_limit: 4, max_limit: 64, decrease_ratio: 0.9, rtt_smoothing: 0.4 }
 //! ```
 
 use otlp_core::InvalidSetting;

@@ -31,7 +31,8 @@ fn drive(
 #[test]
 fn doubles_per_window_until_the_first_decrease_then_adds_one() {
     let start = Instant::now();
-    let mut controller = Controller::new(AdaptiveConfig::default(), start);
+    let config = AdaptiveConfig::default().with_initial_limit(1);
+    let mut controller = Controller::new(config, start);
     let now = drive(&mut controller, start, 5, |_| (ms(20), Outcome::Answered));
     assert_eq!(controller.limit(), 32);
     let now = drive(&mut controller, now, 1, |_| (ms(20), Outcome::BackPressure));
