@@ -4,7 +4,8 @@
 //!
 //! Rows, one file each under `compare/`: (1) encode cost per span (`encode_cost.rs`); (2)
 //! sustained end-to-end throughput into an in-process collector that only counts spans
-//! (`common/counting.rs`), with drops and CPU per million spans (`throughput.rs`); (3) the cost
+//! (`common/counting.rs`) and into one that decodes them, with drops and CPU per million spans
+//! (`throughput.rs`; `--throughput` runs only that row); (3) the cost
 //! of ending a span at 1 and 2 producer threads (`end_cost.rs`); (4) peak RSS during two kinds
 //! of collector outage against the queue budget, each in a child process (`outage.rs`); (5)
 //! bytes and CPU per span with none, gzip and zstd (`compression.rs`); (6) the disk spool's
@@ -134,6 +135,10 @@ fn main() {
     }
     if flag("--latency") {
         print_rows(latency_rows(&runtime, quick));
+        return;
+    }
+    if flag("--throughput") {
+        print_rows(throughput::rows(&runtime, quick, seconds));
         return;
     }
     if flag("--transports") {

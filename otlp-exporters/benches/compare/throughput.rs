@@ -1,12 +1,15 @@
 //! Row 2: sustained end-to-end throughput into the counting collector, one or more producer
-//! threads making spans as fast as they can, with drops and CPU per million delivered spans;
-//! and (full runs only) the highest offered rate either side keeps up with without a drop.
+//! threads making spans as fast as they can, with drops and CPU per million delivered spans,
+//! and the same into the collector that decodes every request (tonic's default server
+//! settings); and (full runs only) the highest offered rate either side keeps up with without
+//! a drop.
 
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::Span as _;
 
 use super::common;
+use super::common::counting::Behaviour;
 use super::common::cpu::{cpu_seconds, thread_cpu_seconds};
 use super::side::{sustained, Side};
 use super::table::{row, Row};
@@ -42,7 +45,17 @@ pub struct Throughput {
 
 /// Spans made as fast as `producers` threads can for `duration`, and what arrived.
 pub async fn throughput(reference: bool, duration: Duration, producers: usize) -> Throughput {
-    let collector = common::counting::CountingCollector::start().await;
+    throughput_into(Behaviour::default(), reference, duration, producers).await
+}
+
+/// [`throughput`] into a collector that answers as `behaviour` says.
+pub async fn throughput_into(
+    behaviour: Behaviour,
+    reference: bool,
+    duration: Duration,
+    producers: usize,
+) -> Throughput {
+    let collector = common::counting::CountingCollector::start_with(behaviour).await;
     let side = Side::start(reference, &collector.endpoint());
     let cpu = cpu_seconds();
     let started = Instant::now();
@@ -160,6 +173,44 @@ pub fn rows(runtime: &tokio::runtime::Runtime, quick: bool, seconds: u64) -> Vec
     rows.push(
         row(
             "2. CPU s per million spans (all but the producer)",
+            ours.pipeline_cpu_per_million,
+            Some(reference.pipeline_cpu_per_million),
+            "s",
+            false,
+        )
+        .unless_nothing_delivered(empty()),
+    );
+    let decoding = Behaviour {
+        decode: true,
+        ..Behaviour::default()
+    };
+    let (ours, reference) = runtime.block_on(async {
+        let duration = Duration::from_secs(seconds);
+        (
+            throughput_into(decoding, false, duration, 1).await,
+            throughput_into(decoding, true, duration, 1).await,
+        )
+    });
+    let empty = || {
+        nothing_delivered(
+            ours.delivered,
+            reference.delivered,
+            "gRPC to the decoding collector",
+        )
+    };
+    rows.push(
+        row(
+            format!("2. decoding collector: spans/s delivered ({seconds} s, 1 producer)"),
+            ours.delivered_per_second,
+            Some(reference.delivered_per_second),
+            "/s",
+            true,
+        )
+        .unless_nothing_delivered(empty()),
+    );
+    rows.push(
+        row(
+            "2. decoding collector: CPU s per million spans (all but the producer)",
             ours.pipeline_cpu_per_million,
             Some(reference.pipeline_cpu_per_million),
             "s",
