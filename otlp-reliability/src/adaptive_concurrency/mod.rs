@@ -6,7 +6,7 @@
 //! timeout, so that each attempt is measured on its own: a round trip measured around a whole
 //! retry sequence would include backoff sleeps, and a request throttled then accepted would
 //! never count as back pressure. What counts as back pressure is decided by a
-//! [`Classify`] ([`Load`]): with [`OtlpClassify`](crate::OtlpClassify),
+//! [`Classify`] ([`Load`](crate::Load)): with [`OtlpClassify`](crate::OtlpClassify),
 //! throttling (429, `RESOURCE_EXHAUSTED`), `UNAVAILABLE` / 502 / 503, timeouts (the server's or
 //! the per-attempt one) and any server delay hint. See the `controller` module for the rules.
 //!
