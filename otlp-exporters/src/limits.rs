@@ -72,7 +72,9 @@ impl Limits {
     /// waiting for its retry does not stop the next batches), those at most as many again as
     /// the limits: exports hold their batches, and against a collector that refuses everything
     /// the queue's byte budget, not the retry waits, must stay what bounds memory. The retry
-    /// layer is shared by the signals, so a wait of one signal counts for each.
+    /// layer is shared by the signals, so a wait of one signal counts for each. The worker reads
+    /// this when it wakes (a batch ready, an export ended, its timer): a wait beginning does
+    /// not wake it.
     pub(crate) fn export_limit(&self, signal: Signal, retry: Arc<RetryStats>) -> ExportLimit {
         let entries = Arc::clone(&self.entries);
         let prefix = format!("{signal}:");
